@@ -1,0 +1,86 @@
+"""The exception tree of the plugin and the exit codes of CLI.md (the single source)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitStatus(enum.IntEnum):
+    """Exit codes of `snet training` (CLI.md, "Exit codes")."""
+
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    DATASET_REJECTED = 3
+    MODEL_FAILED = 4
+    TIMED_OUT = 5
+    NOT_CONFIRMED = 6
+    INTERRUPTED = 130
+
+
+class TrainingError(Exception):
+    """Base of every error the plugin reports as `ERROR: <message>`; exit 1 unless a subclass says otherwise."""
+
+    exit_status = ExitStatus.ERROR
+
+
+class UserInputError(TrainingError):
+    """Bad input from the user: a file, a flag value, a combination of flags."""
+
+
+class UsageError(TrainingError):
+    """Options that cannot go together (argparse cannot express it); exit 2 like argparse."""
+
+    exit_status = ExitStatus.USAGE
+
+
+class DatasetPathError(UserInputError):
+    """The dataset path is missing, is neither file nor directory, or cannot be read."""
+
+
+class ConfigurationError(TrainingError):
+    """snet-cli's session lacks something the command needs (identity, network, addresses)."""
+
+
+class NotConfirmed(TrainingError):
+    """A payment or deletion needed consent and did not get it."""
+
+    exit_status = ExitStatus.NOT_CONFIRMED
+
+
+class DaemonError(TrainingError):
+    """The daemon refused a request or could not be reached."""
+
+    def __init__(self, message: str, *, endpoint: str = "", code: str = "", details: str = "") -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.code = code
+        self.details = details
+
+
+class DaemonUnavailable(DaemonError):
+    """The daemon did not answer (down, unreachable, or past the deadline)."""
+
+
+class TrainingDisabled(DaemonError):
+    """The service's daemon has no training, or it is switched off."""
+
+
+class ModelNotFound(DaemonError):
+    """The daemon has no such model, or the caller may not see it."""
+
+
+class AccessDenied(DaemonError):
+    """The caller is not allowed to do this to the model (not the creator, not in the address list)."""
+
+
+class AuthorizationExpired(DaemonError):
+    """The signed authorization was refused (stale block, bad signature); a fresh one may pass."""
+
+
+class PaymentError(DaemonError):
+    """The daemon refused a payment (price mismatch, nonce, channel funds, expiry)."""
+
+
+class ChannelError(TrainingError):
+    """The client's payment channel is missing, short of funds or about to expire."""
