@@ -1,0 +1,1 @@
+"""Generated data only: protocol.binpb is the FileDescriptorSet compiled from protos/ (never edit by hand)."""
