@@ -1,0 +1,295 @@
+"""LocalStack: chain + IPFS (+ an optional daemon double), contracts and snet-cli HOMEs.
+
+``python -m tests.support.stack`` starts the whole network, prints its
+description as JSON (endpoints, addresses, HOME paths) and waits for Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import select
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence, Union
+
+from tests.support import chain, provision
+from tests.support.provision import Identity, Network
+
+DAEMON_CONFIG_ENV = "SNET_TEST_DAEMON_CONFIG"
+
+
+@dataclass(frozen=True)
+class DaemonConfig:
+    """Everything a daemon double needs to serve the published service."""
+
+    rpc: str
+    port: int
+    endpoint: str
+    mpe_address: str
+    registry_address: str
+    token_address: str
+    org_id: str
+    service_id: str
+    group_name: str
+    group_id_base64: str
+    payment_address: str
+    payment_expiration_threshold: int
+    price_in_cogs: int
+    free_calls: int
+    proto_path: str
+    provider_private_key: str
+
+    @property
+    def group_id(self) -> bytes:
+        return base64.b64decode(self.group_id_base64)
+
+
+# A daemon hook is either a callable that starts the daemon and returns an
+# object with terminate() or stop(), or a command line whose items may hold
+# {field} placeholders of DaemonConfig; the command also finds the whole
+# config as JSON in the file named by $SNET_TEST_DAEMON_CONFIG.
+DaemonHook = Union[Callable[[DaemonConfig], Any], Sequence[str]]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for_port(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
+            time.sleep(0.05)
+
+
+def _start_server(module: str, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", module], cwd=provision.REPO_ROOT, stdout=subprocess.PIPE,
+        stderr=open(log, "wb"), text=True, env=dict(os.environ, PYTHONWARNINGS="ignore"))
+
+
+def _ready_line(process: subprocess.Popen, timeout: float) -> dict:
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    line = process.stdout.readline() if ready else ""
+    if not line:
+        process.kill()
+        raise RuntimeError(f"{process.args} did not report ready within {timeout} s")
+    return json.loads(line)
+
+
+@dataclass
+class LocalStack:
+    """A local SingularityNET network with testorg/echo published and two funded clients."""
+
+    daemon: DaemonHook | None = None
+    workdir: Path | None = None
+    org_id: str = provision.ORG_ID
+    service_id: str = provision.SERVICE_ID
+    group_name: str = provision.GROUP_NAME
+    rpc: str = ""
+    ipfs_endpoint: str = ""
+    ipfs_port: int = 0
+    daemon_port: int = 0
+    daemon_endpoint: str = ""
+    token_address: str = ""
+    registry_address: str = ""
+    mpe_address: str = ""
+    provider: Identity | None = None
+    client: Identity | None = None
+    client2: Identity | None = None
+    deployer_key: str = chain.dev_private_key("deployer")
+    startup_seconds: float = 0.0
+    daemon_config: DaemonConfig | None = None
+    _processes: list = field(default_factory=list)
+    _daemon_handle: Any = None
+    _own_workdir: bool = False
+
+    @property
+    def group_id(self) -> bytes:
+        return provision.group_id_bytes(self.group_name)
+
+    @property
+    def group_id_base64(self) -> str:
+        return base64.b64encode(self.group_id).decode()
+
+    @property
+    def proto_path(self) -> Path:
+        return provision.PROTO_PATH
+
+    def start(self) -> "LocalStack":
+        started = time.monotonic()
+        if self.workdir is None:
+            self.workdir = Path(tempfile.mkdtemp(prefix="snet-local-stack-"))
+            self._own_workdir = True
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            chain_process = _start_server("tests.support.chain", self.workdir / "chain.log")
+            ipfs_process = _start_server("tests.support.ipfs", self.workdir / "ipfs.log")
+            self._processes += [chain_process, ipfs_process]
+            self.rpc = _ready_line(chain_process, 20)["rpc"]
+            ipfs = _ready_line(ipfs_process, 20)
+            self.ipfs_endpoint, self.ipfs_port = ipfs["ipfs"], ipfs["port"]
+            self._deploy()
+            self.daemon_port = free_port()
+            self.daemon_endpoint = f"http://127.0.0.1:{self.daemon_port}"
+            self._make_identities()
+            network = Network(rpc=self.rpc, ipfs_port=self.ipfs_port,
+                              registry=self.registry_address, mpe=self.mpe_address,
+                              token=self.token_address, daemon_endpoint=self.daemon_endpoint)
+            provision.provision(network, self.provider, [self.client, self.client2],
+                                self.workdir)
+            self.daemon_config = self._daemon_config()
+            if self.daemon is not None:
+                self._start_daemon()
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = time.monotonic() - started
+        return self
+
+    def _deploy(self) -> None:
+        from web3 import Web3
+
+        from tests.support import contracts
+
+        w3 = Web3(Web3.HTTPProvider(self.rpc))
+        holders = [chain.dev_address(role) for role in ("provider", "client", "client2")]
+        deployment = contracts.deploy(w3, self.deployer_key, holders)
+        self.token_address = deployment.token
+        self.registry_address = deployment.registry
+        self.mpe_address = deployment.mpe
+
+    def _make_identities(self) -> None:
+        def identity(role: str) -> Identity:
+            return Identity(name=role, private_key=chain.dev_private_key(role),
+                            address=chain.dev_address(role),
+                            home=str(self.workdir / "homes" / role))
+
+        self.provider, self.client, self.client2 = (
+            identity("provider"), identity("client"), identity("client2"))
+
+    def _daemon_config(self) -> DaemonConfig:
+        return DaemonConfig(
+            rpc=self.rpc, port=self.daemon_port, endpoint=self.daemon_endpoint,
+            mpe_address=self.mpe_address, registry_address=self.registry_address,
+            token_address=self.token_address, org_id=self.org_id,
+            service_id=self.service_id, group_name=self.group_name,
+            group_id_base64=self.group_id_base64, payment_address=self.provider.address,
+            payment_expiration_threshold=provision.PAYMENT_EXPIRATION_THRESHOLD,
+            price_in_cogs=provision.PRICE_IN_COGS, free_calls=provision.FREE_CALLS,
+            proto_path=str(self.proto_path), provider_private_key=self.provider.private_key)
+
+    def _start_daemon(self) -> None:
+        config = self.daemon_config
+        config_file = self.workdir / "daemon_config.json"
+        config_file.write_text(json.dumps(asdict(config), indent=2))
+        if callable(self.daemon):
+            self._daemon_handle = self.daemon(config)
+        else:
+            fields = asdict(config)
+            argv = [item.format(**fields) for item in self.daemon]
+            self._daemon_handle = subprocess.Popen(
+                argv, cwd=provision.REPO_ROOT,
+                env=dict(os.environ, **{DAEMON_CONFIG_ENV: str(config_file)}),
+                stdout=open(self.workdir / "daemon.log", "wb"), stderr=subprocess.STDOUT)
+        _wait_for_port(self.daemon_port, 15)
+
+    def _rpc_call(self, method: str, params: list) -> Any:
+        request = urllib.request.Request(
+            self.rpc, json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                                  "params": params}).encode(),
+            {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            reply = json.load(response)
+        if "error" in reply:
+            raise RuntimeError(reply["error"])
+        return reply["result"]
+
+    def mine(self, blocks: int = 1) -> int:
+        """Mine `blocks` empty blocks; return the new block number."""
+        return int(self._rpc_call("evm_mine", [blocks]), 16)
+
+    def block_number(self) -> int:
+        return int(self._rpc_call("eth_blockNumber", []), 16)
+
+    def web3(self) -> Any:
+        from web3 import Web3
+
+        return Web3(Web3.HTTPProvider(self.rpc))
+
+    def env(self, identity: Identity | None = None) -> dict[str, str]:
+        """Environment for a `snet` subprocess acting as `identity` (default: client)."""
+        identity = identity or self.client
+        return dict(os.environ, HOME=identity.home, PYTHONWARNINGS="ignore")
+
+    def describe(self) -> dict:
+        return {
+            "rpc": self.rpc, "ipfs": self.ipfs_endpoint, "daemon_endpoint": self.daemon_endpoint,
+            "token": self.token_address, "registry": self.registry_address,
+            "mpe": self.mpe_address, "org_id": self.org_id, "service_id": self.service_id,
+            "group_name": self.group_name, "group_id_base64": self.group_id_base64,
+            "identities": {i.name: {"address": i.address, "home": i.home,
+                                    "private_key": i.private_key}
+                           for i in (self.provider, self.client, self.client2) if i},
+            "workdir": str(self.workdir), "startup_seconds": round(self.startup_seconds, 2),
+        }
+
+    def stop(self) -> None:
+        handle, self._daemon_handle = self._daemon_handle, None
+        if handle is not None:
+            stop = getattr(handle, "stop", None) or getattr(handle, "terminate")
+            stop()
+            if isinstance(handle, subprocess.Popen):
+                handle.wait(5)
+        for process in self._processes:
+            process.terminate()
+        for process in self._processes:
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            if process.stdout:
+                process.stdout.close()
+        self._processes = []
+        if self._own_workdir and self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> "LocalStack":
+        return self.start()
+
+    def __exit__(self, *_exc: Any) -> None:
+        self.stop()
+
+
+def main() -> None:
+    stack = LocalStack().start()
+    print(json.dumps(stack.describe(), indent=2), flush=True)
+    for identity in (stack.client, stack.client2, stack.provider):
+        print(f"# as {identity.name}: HOME={identity.home} snet ...", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()
