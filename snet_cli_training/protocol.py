@@ -26,7 +26,7 @@ _TRAINING_MESSAGES = (
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def pool() -> descriptor_pool.DescriptorPool:
     """The private pool holding the training and channel-state protocol files."""
     data = resources.files("snet_cli_training._proto").joinpath("protocol.binpb").read_bytes()
@@ -37,7 +37,7 @@ def pool() -> descriptor_pool.DescriptorPool:
     return private
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def messages() -> SimpleNamespace:
     """Message classes by short name: `messages().ModelResponse`, `messages().ChannelStateRequest`, ..."""
     private = pool()

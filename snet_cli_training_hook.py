@@ -1,0 +1,124 @@
+"""Start-up hook that gives stock snet-cli a plugin group: `snet_cli.plugins` entry points.
+
+A `.pth` file imports this module at every interpreter start. It only puts a one-shot
+finder on `sys.meta_path`; nothing else happens until `snet.cli.arguments` is imported.
+Then `add_root_options` is wrapped so that, after snet-cli's own groups, every installed
+`snet_cli.plugins` entry point is called with the root parser's sub-parsers action and
+snet-cli's Config. A plugin that fails to load costs one warning line on stderr; `snet`
+keeps its stock commands.
+"""
+
+import sys
+
+_TARGET = "snet.cli.arguments"
+_GROUP = "snet_cli.plugins"
+_MARK = "_snet_cli_plugins_loaded"
+
+
+def _warn(message):
+    sys.stderr.write(f"WARNING: {message}\n")
+
+
+def _subparsers_action(parser):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return None
+
+
+def load_plugins(parser, config):
+    """Call every `snet_cli.plugins` entry point once for this parser (idempotent per parser)."""
+    if getattr(parser, _MARK, False):
+        return
+    setattr(parser, _MARK, True)
+    subparsers = _subparsers_action(parser)
+    if subparsers is None:
+        _warn("snet-cli plugins not loaded: the root parser has no sub-commands")
+        return
+    from importlib.metadata import entry_points
+
+    seen = set()
+    for entry in sorted(entry_points(group=_GROUP), key=lambda e: e.name):
+        if entry.name in seen or entry.name in subparsers.choices:
+            _warn(f"snet-cli plugin '{entry.name}' ({entry.value}) skipped: the command name is taken")
+            continue
+        seen.add(entry.name)
+        try:
+            entry.load()(subparsers, config)
+        except Exception as exc:  # noqa: BLE001 -- a broken plugin must never take stock snet down
+            _warn(f"snet-cli plugin '{entry.name}' ({entry.value}) failed to load: {type(exc).__name__}: {exc}")
+
+
+def _patch(module):
+    original = module.add_root_options
+    if getattr(original, _MARK, False):
+        return
+
+    def add_root_options(parser, config):
+        original(parser, config)
+        load_plugins(parser, config)
+
+    add_root_options.__doc__ = original.__doc__
+    setattr(add_root_options, _MARK, True)
+    module.add_root_options = add_root_options
+
+
+class _PatchingLoader:
+    def __init__(self, loader):
+        self._loader = loader
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        try:
+            _patch(module)
+        except Exception as exc:  # noqa: BLE001 -- never break snet start-up
+            _warn(f"snet-cli plugins not loaded: {type(exc).__name__}: {exc}")
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+
+class _Finder:
+    """One-shot meta-path finder: wraps the loader of snet.cli.arguments, then leaves."""
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name != _TARGET:
+            return None
+        _remove_finder()
+        from importlib.util import find_spec
+
+        spec = find_spec(name)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _PatchingLoader(spec.loader)
+        return spec
+
+    @classmethod
+    def invalidate_caches(cls):
+        pass
+
+
+def _remove_finder():
+    if _Finder in sys.meta_path:
+        sys.meta_path.remove(_Finder)
+
+
+def install():
+    """Arm the hook (idempotent); patch at once when snet-cli's argument module is already loaded."""
+    loaded = sys.modules.get(_TARGET)
+    if loaded is not None:
+        _patch(loaded)
+    elif not any(getattr(f, "__name__", "") == "_Finder" and getattr(f, "__module__", "") == __name__
+                 for f in sys.meta_path):
+        sys.meta_path.insert(0, _Finder)
+
+
+try:
+    install()
+except Exception:  # noqa: BLE001 -- never break interpreter start-up
+    pass
