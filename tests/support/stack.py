@@ -55,8 +55,8 @@ class DaemonConfig:
 
 # A daemon hook is either a callable that starts the daemon and returns an
 # object with terminate() or stop(), or a command line whose items may hold
-# {field} placeholders of DaemonConfig; the command also finds the whole
-# config as JSON in the file named by $SNET_TEST_DAEMON_CONFIG.
+# {field} placeholders of DaemonConfig and {config_file}; the command also finds
+# the whole config as JSON in the file named by $SNET_TEST_DAEMON_CONFIG.
 DaemonHook = Union[Callable[[DaemonConfig], Any], Sequence[str]]
 
 
@@ -202,7 +202,7 @@ class LocalStack:
         if callable(self.daemon):
             self._daemon_handle = self.daemon(config)
         else:
-            fields = asdict(config)
+            fields = dict(asdict(config), config_file=str(config_file))
             argv = [item.format(**fields) for item in self.daemon]
             self._daemon_handle = subprocess.Popen(
                 argv, cwd=provision.REPO_ROOT,
@@ -275,6 +275,20 @@ class LocalStack:
 
     def __exit__(self, *_exc: Any) -> None:
         self.stop()
+
+
+def snet_executable() -> str:
+    """The `snet` console script of this interpreter (else the one on PATH)."""
+    beside = Path(sys.executable).with_name("snet")
+    return str(beside) if beside.exists() else (shutil.which("snet") or "snet")
+
+
+def run_snet(home: str | Path, *args: str, timeout: float = 60,
+             input: str | None = None) -> subprocess.CompletedProcess:
+    """Run the real `snet` executable with HOME=home; never raises on a non-zero exit."""
+    env = dict(os.environ, HOME=str(home), PYTHONWARNINGS="ignore")
+    return subprocess.run([snet_executable(), *args], env=env, cwd=str(home),
+                          capture_output=True, text=True, timeout=timeout, input=input)
 
 
 def main() -> None:
