@@ -17,9 +17,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence, Union
+from typing import Any
 
 from tests.support import chain, provision
 from tests.support.provision import Identity, Network
@@ -57,7 +58,7 @@ class DaemonConfig:
 # object with terminate() or stop(), or a command line whose items may hold
 # {field} placeholders of DaemonConfig and {config_file}; the command also finds
 # the whole config as JSON in the file named by $SNET_TEST_DAEMON_CONFIG.
-DaemonHook = Union[Callable[[DaemonConfig], Any], Sequence[str]]
+DaemonHook = Callable[[DaemonConfig], Any] | Sequence[str]
 
 
 def free_port() -> int:
@@ -72,9 +73,9 @@ def _wait_for_port(port: int, timeout: float) -> None:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
-        except OSError:
+        except OSError as exc:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
+                raise TimeoutError(f"nothing listens on port {port} after {timeout} s") from exc
             time.sleep(0.05)
 
 
@@ -132,7 +133,7 @@ class LocalStack:
     def proto_path(self) -> Path:
         return provision.PROTO_PATH
 
-    def start(self) -> "LocalStack":
+    def start(self) -> LocalStack:
         started = time.monotonic()
         if self.workdir is None:
             self.workdir = Path(tempfile.mkdtemp(prefix="snet-local-stack-"))
@@ -253,7 +254,7 @@ class LocalStack:
     def stop(self) -> None:
         handle, self._daemon_handle = self._daemon_handle, None
         if handle is not None:
-            stop = getattr(handle, "stop", None) or getattr(handle, "terminate")
+            stop = getattr(handle, "stop", None) or handle.terminate
             stop()
             if isinstance(handle, subprocess.Popen):
                 handle.wait(5)
@@ -270,7 +271,7 @@ class LocalStack:
         if self._own_workdir and self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self) -> "LocalStack":
+    def __enter__(self) -> LocalStack:
         return self.start()
 
     def __exit__(self, *_exc: Any) -> None:
