@@ -1,0 +1,89 @@
+"""The provider's service proto, compiled at startup into a pool of its own.
+
+Gives the daemon what it derives from the service API: trainable methods, the dataset
+limits declared as method options, and message classes for proxying calls.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+from snet_cli_training import protocol
+
+PROTOS_DIR = Path(__file__).resolve().parents[2] / "protos"
+
+
+@dataclass(frozen=True)
+class ServiceMethod:
+    service: str        # full name, e.g. example.Echo
+    short_service: str  # e.g. Echo
+    name: str
+    request: type
+    response: type
+    trainable: bool
+
+    @property
+    def path(self) -> str:
+        return f"/{self.service}/{self.name}"
+
+
+class ServiceSpec:
+    def __init__(self, proto_path: str) -> None:
+        files = _compile(Path(proto_path))
+        self.pool = descriptor_pool.DescriptorPool()
+        for file_proto in files.file:
+            self.pool.Add(file_proto)
+        own = next(f for f in files.file if f.name == Path(proto_path).name)
+        metadata_class = protocol.messages().MethodMetadata
+        self.methods: list[ServiceMethod] = []
+        self.method_metadata: dict[str, Any] = {}
+        for service_proto in own.service:
+            service = self.pool.FindServiceByName(f"{own.package}.{service_proto.name}" if own.package
+                                                  else service_proto.name)
+            for method_proto in service_proto.method:
+                method = service.methods_by_name[method_proto.name]
+                trainable = any(f.message_type is not None and f.message_type.full_name == "training.ModelID"
+                                for f in method.input_type.fields)
+                self.methods.append(ServiceMethod(
+                    service.full_name, service.name, method.name,
+                    message_factory.GetMessageClass(method.input_type),
+                    message_factory.GetMessageClass(method.output_type), trainable))
+                # MethodMetadata shares field numbers with the training.* MethodOptions
+                # extensions, so the serialized options parse straight into it.
+                self.method_metadata[service.name + method.name] = metadata_class.FromString(
+                    method_proto.options.SerializeToString())
+
+    def trainable_methods(self) -> dict[str, list[str]]:
+        """Short service name -> trainable method names (get_training_metadata)."""
+        result: dict[str, list[str]] = {}
+        for method in self.methods:
+            if method.trainable:
+                result.setdefault(method.short_service, []).append(method.name)
+        return result
+
+    def metadata_for(self, service: str, method: str) -> Any:
+        found = self.method_metadata.get(service + method)
+        return found if found is not None else protocol.messages().MethodMetadata()
+
+
+def _compile(proto_path: Path) -> descriptor_pb2.FileDescriptorSet:
+    from grpc_tools import protoc
+
+    well_known = str(resources.files("grpc_tools") / "_proto")
+    fd, out = tempfile.mkstemp(suffix=".binpb")
+    os.close(fd)
+    try:
+        code = protoc.main(["protoc", f"-I{proto_path.parent}", f"-I{PROTOS_DIR}", f"-I{well_known}",
+                            "--include_imports", f"--descriptor_set_out={out}", str(proto_path)])
+        if code != 0:
+            raise RuntimeError(f"protoc failed ({code}) on {proto_path}")
+        return descriptor_pb2.FileDescriptorSet.FromString(Path(out).read_bytes())
+    finally:
+        os.unlink(out)
