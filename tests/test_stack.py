@@ -123,3 +123,12 @@ def test_homes_are_separate_identities(stack):
         config = (Path(identity.home) / ".snet" / "config").read_text()
         assert identity.private_key in config
         assert stack.mpe_address in config
+
+
+def test_snet_client_call_pays_the_daemon_double(stack, snet):
+    if stack.daemon_handle is None:
+        pytest.skip("no daemon double plugged into the stack")
+    done = snet("client", "call", stack.org_id, stack.service_id, stack.group_name,
+                "ping", '{"text": "hello"}', "-y", home=stack.client2.home)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "hello" in done.stdout

@@ -118,7 +118,7 @@ class LocalStack:
     startup_seconds: float = 0.0
     daemon_config: DaemonConfig | None = None
     _processes: list = field(default_factory=list)
-    _daemon_handle: Any = None
+    daemon_handle: Any = None
     _own_workdir: bool = False
 
     @property
@@ -201,11 +201,11 @@ class LocalStack:
         config_file = self.workdir / "daemon_config.json"
         config_file.write_text(json.dumps(asdict(config), indent=2))
         if callable(self.daemon):
-            self._daemon_handle = self.daemon(config)
+            self.daemon_handle = self.daemon(config)
         else:
             fields = dict(asdict(config), config_file=str(config_file))
             argv = [item.format(**fields) for item in self.daemon]
-            self._daemon_handle = subprocess.Popen(
+            self.daemon_handle = subprocess.Popen(
                 argv, cwd=provision.REPO_ROOT,
                 env=dict(os.environ, **{DAEMON_CONFIG_ENV: str(config_file)}),
                 stdout=open(self.workdir / "daemon.log", "wb"), stderr=subprocess.STDOUT)
@@ -252,7 +252,7 @@ class LocalStack:
         }
 
     def stop(self) -> None:
-        handle, self._daemon_handle = self._daemon_handle, None
+        handle, self.daemon_handle = self.daemon_handle, None
         if handle is not None:
             stop = getattr(handle, "stop", None) or handle.terminate
             stop()
