@@ -18,9 +18,12 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from snet_cli_training.errors import DatasetPathError
+
+if TYPE_CHECKING:
+    from snet_cli_training.requirements import DatasetReport, MethodLimits
 
 FILE = "file"
 DIRECTORY = "dir"
@@ -108,6 +111,13 @@ def open_dataset(path: str, dataset_types: Sequence[str] = ()) -> Dataset:
     except OSError as exc:
         raise DatasetPathError(f"cannot read dataset {path}: {exc.strerror or exc}") from exc
     return Dataset(path, fmt, info.st_size)
+
+
+def check_dataset(path: str, limits: MethodLimits) -> DatasetReport:
+    """The dataset report of PATH under LIMITS (requirements.check_dataset, reachable from here too)."""
+    from snet_cli_training.requirements import check_dataset as check
+
+    return check(path, limits)
 
 
 def detect_format(path: str) -> str:

@@ -1,0 +1,133 @@
+"""Whole-process time and peak RSS of the dataset check, against snet-sdk 6.0.0's `Training._check_dataset`.
+
+    python benchmarks/check_dataset.py [--sizes 10000,100000,1000000] [--cmd "snet training check-dataset {path} --metadata {meta}"]
+
+Builds, in a temporary directory, zips of small entries (one per size), the 100,000-entry content
+as tar.gz, and a zip whose single entry claims 1 GiB; then runs every check in its own process
+and prints a table. With --cmd the given command line is measured instead of `python -c` calling
+check_dataset, unless its program is not installed or it answers with a usage error (exit 2).
+Targets: zip <= 1.2 x the SDK's time, tar.gz < 10 s, peak RSS < 150 MB and flat as entries grow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shlex
+import shutil
+import struct
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+LIMITS = {"dataset_max_size_mb": 10_000, "dataset_max_count_files": 10_000_000, "dataset_max_size_single_file_mb": 10,
+          "dataset_files_type": "txt"}
+OURS = (
+    "import json, sys; from snet_cli_training.requirements import MethodLimits, check_dataset; "
+    "r = check_dataset(sys.argv[1], MethodLimits.from_mapping(json.load(open(sys.argv[2])))); "
+    "print(r.files, r.ok, [v.code for v in r.violations][:3]); sys.exit(0 if r.ok else 3)"
+)
+SDK = (
+    "import sys; from snet.sdk.training.training import Training; from snet.sdk.training.responses import MethodMetadata; "
+    "t = object.__new__(Training); "
+    "t.get_method_metadata = lambda *a, **k: MethodMetadata('', 0, 10000, 10000000, 10, 'txt', '', ''); "
+    "t._check_dataset('', sys.argv[1]); print('ok')"
+)
+
+
+def entry_name(index: int) -> str:
+    return f"d{index // 1000:04d}/f{index:07d}.txt"
+
+
+def build_zip(path: Path, count: int) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for index in range(count):
+            archive.writestr(entry_name(index), b"sample %d\n" % index)
+
+
+def build_tar_gz(path: Path, count: int) -> None:
+    with tarfile.open(path, "w:gz", compresslevel=1) as archive:
+        for index in range(count):
+            data = b"sample %d\n" % index
+            info = tarfile.TarInfo(entry_name(index))
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+
+
+def build_bomb(path: Path) -> None:
+    """One DEFLATE entry of 16 bytes whose headers claim 1 GiB."""
+    name, payload, claimed = b"bomb.txt", b"\x03\x00" * 8, 1 << 30
+    local = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 0, 0, len(payload), claimed, len(name), 0) + name + payload
+    central = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 8, 0, 0, 0, len(payload), claimed, len(name), 0, 0, 0, 0, 0, 0)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, len(central) + len(name), len(local), 0)
+    path.write_bytes(local + central + name + end)
+
+
+def measure(argv: list[str]) -> tuple[float, float, int, str]:
+    """Wall seconds, peak RSS in MB, exit code and last output line of one process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = process.stdout.read().decode(errors="replace").strip()
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss / 1024, process.returncode, output.splitlines()[-1] if output else ""
+
+
+def our_argv(cmd: str | None, path: Path, meta: Path) -> list[str]:
+    if cmd:
+        return shlex.split(cmd.format(path=shlex.quote(str(path)), meta=shlex.quote(str(meta))))
+    return [sys.executable, "-c", OURS, str(path), str(meta)]
+
+
+def command_usable(cmd: str, sample: Path, meta: Path) -> bool:
+    """The command's program exists and knows the subcommand (no usage error)."""
+    if not shutil.which(shlex.split(cmd)[0]):
+        return False
+    return measure(our_argv(cmd, sample, meta))[2] != 2
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="zip entry counts for the RSS flatness rows")
+    parser.add_argument("--cmd", help='command line with {path} and {meta}, e.g. "snet training check-dataset {path} --metadata {meta}"')
+    options = parser.parse_args()
+    sizes = [int(size) for size in options.sizes.split(",")]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        meta = root / "meta.json"
+        meta.write_text(json.dumps(LIMITS))
+        zips = {size: root / f"{size}.zip" for size in sorted(set(sizes) | {100_000})}
+        for size, path in zips.items():
+            build_zip(path, size)
+        tar_gz = root / "100000.tar.gz"
+        build_tar_gz(tar_gz, 100_000)
+        bomb = root / "bomb.zip"
+        build_bomb(bomb)
+        cmd = options.cmd
+        if cmd and not command_usable(cmd, zips[min(zips)], meta):
+            print(f"note: `{cmd}` is not available; measuring python -c check_dataset instead", file=sys.stderr)
+            cmd = None
+        ours = "command" if cmd else "check_dataset"
+        rows.append(("sdk _check_dataset", "zip 100,000", *measure([sys.executable, "-c", SDK, str(zips[100_000])])))
+        rows.append((ours, "zip 100,000", *measure(our_argv(cmd, zips[100_000], meta))))
+        rows.append((ours, "tar.gz 100,000", *measure(our_argv(cmd, tar_gz, meta))))
+        for size in sizes:
+            rows.append((ours, f"zip {size:,}", *measure(our_argv(cmd, zips[size], meta))))
+        rows.append((ours, "zip bomb 1 GiB", *measure(our_argv(cmd, bomb, meta))))
+    print(f"{'what':<20} {'dataset':<16} {'wall s':>7} {'peak MB':>8} {'exit':>4}  output")
+    for what, dataset, elapsed, rss, code, output in rows:
+        print(f"{what:<20} {dataset:<16} {elapsed:7.2f} {rss:8.1f} {code:>4}  {output[:60]}")
+    sdk_time, our_time = rows[0][2], rows[1][2]
+    print(f"zip time ratio ours/sdk: {our_time / sdk_time:.2f} (target <= 1.2)")
+
+
+if __name__ == "__main__":
+    main()
