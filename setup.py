@@ -17,7 +17,7 @@ class BuildPyWithHook(build_py):
         here = os.path.dirname(os.path.abspath(__file__))
         targets = [self.build_lib]
         if getattr(self, "editable_mode", False):
-            targets = [self.get_finalized_command("install").install_lib or self.build_lib]
+            targets.append(self.get_finalized_command("install").install_lib or self.build_lib)
         for target in targets:
             os.makedirs(target, exist_ok=True)
             shutil.copyfile(os.path.join(here, PTH), os.path.join(target, PTH))

@@ -1,0 +1,139 @@
+"""The plugin reaches stock `snet` through its entry point and start-up hook, however it is installed."""
+
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tests.support.venvs import make_venv
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _has_training(result: subprocess.CompletedProcess) -> bool:
+    return result.returncode == 0 and "check-dataset" in result.stdout
+
+
+def _no_trace_left(site_packages: pathlib.Path) -> list[str]:
+    return [p.name for p in site_packages.iterdir() if "snet_cli_training" in p.name.lower()
+            or "snet-cli-training" in p.name.lower()]
+
+
+@pytest.mark.parametrize("mode", ["regular", "editable", "editable-strict", "editable-compat", "wheel"])
+def test_install_modes_put_training_into_stock_snet_and_uninstall_removes_every_trace(tmp_path, mode):
+    env = make_venv(tmp_path)
+    stock_help = env.snet("--help")
+    assert stock_help.returncode == 0 and "training" not in stock_help.stdout
+
+    if mode == "wheel":
+        wheels = tmp_path / "wheels"
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                        "-w", str(wheels), str(ROOT)], check=True, capture_output=True, timeout=300)
+        (wheel,) = wheels.glob("*.whl")
+        env.pip("install", "--no-deps", str(wheel))
+    else:
+        extra = {"regular": [], "editable": ["-e"], "editable-strict": ["--config-settings", "editable_mode=strict", "-e"],
+                 "editable-compat": ["--config-settings", "editable_mode=compat", "-e"]}[mode]
+        env.pip("install", "--no-deps", "--no-build-isolation", *extra, str(ROOT))
+
+    assert (env.site_packages / "snet_cli_training_hook.pth").exists()
+    helped = env.snet("training", "--help")
+    assert _has_training(helped), helped.stderr
+    assert env.snet("--help").stdout.count("training") >= 1
+
+    env.pip("uninstall", "-y", "snet-cli-training")
+    assert _no_trace_left(env.site_packages) == []
+    after = env.snet("version")
+    assert after.returncode == 0 and "version" in after.stdout
+    gone = env.snet("training", "--help")
+    assert gone.returncode == 2 and "invalid choice: 'training'" in gone.stderr
+
+
+def _fake_plugin(where: pathlib.Path, name: str, body: str) -> pathlib.Path:
+    project = where / f"{name}_project"
+    project.mkdir()
+    (project / f"{name}.py").write_text(textwrap.dedent(body))
+    (project / "setup.cfg").write_text(textwrap.dedent(f"""\
+        [metadata]
+        name = {name.replace('_', '-')}
+        version = 1.0
+        [options]
+        py_modules = {name}
+        [options.entry_points]
+        snet_cli.plugins =
+            {name.split('_')[0]} = {name}:register
+        """))
+    (project / "pyproject.toml").write_text('[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n')
+    return project
+
+
+@pytest.fixture(scope="module")
+def plugin_venv(tmp_path_factory):
+    where = tmp_path_factory.mktemp("plugins")
+    env = make_venv(where)
+    env.pip("install", "--no-deps", "--no-build-isolation", str(ROOT))
+    return where, env
+
+
+def test_a_second_plugin_in_the_same_group_works_too(plugin_venv):
+    where, env = plugin_venv
+    project = _fake_plugin(where, "hello_plugin", """\
+        def register(subparsers, config):
+            p = subparsers.add_parser("hello", help="say hello")
+            p.set_defaults(cmd=Hello, fn="run")
+
+        class Hello:
+            def __init__(self, config, args):
+                pass
+            def run(self):
+                print("hello from a second plugin")
+        """)
+    env.pip("install", "--no-deps", "--no-build-isolation", str(project))
+    try:
+        said = env.snet("hello")
+        assert said.returncode == 0 and said.stdout.strip().endswith("hello from a second plugin"), said.stderr
+        assert _has_training(env.snet("training", "--help"))
+    finally:
+        env.pip("uninstall", "-y", "hello-plugin")
+
+
+def test_a_broken_plugin_costs_one_warning_line_and_snet_keeps_working(plugin_venv):
+    where, env = plugin_venv
+    project = _fake_plugin(where, "broken_plugin", """\
+        raise ImportError("this plugin is broken on purpose")
+        """)
+    env.pip("install", "--no-deps", "--no-build-isolation", str(project))
+    try:
+        result = env.snet("version")
+        assert result.returncode == 0 and "version" in result.stdout
+        warnings = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(warnings) == 1 and warnings[0].startswith("WARNING: snet-cli plugin 'broken'"), result.stderr
+        assert "this plugin is broken on purpose" in warnings[0]
+        assert _has_training(env.snet("training", "--help"))
+    finally:
+        env.pip("uninstall", "-y", "broken-plugin")
+
+
+def test_a_plugin_taking_a_stock_command_name_is_skipped_with_a_warning(plugin_venv):
+    where, env = plugin_venv
+    project = _fake_plugin(where, "version_plugin", """\
+        def register(subparsers, config):
+            raise AssertionError("must not be called")
+        """)
+    env.pip("install", "--no-deps", "--no-build-isolation", str(project))
+    try:
+        result = env.snet("version")
+        assert result.returncode == 0 and "version" in result.stdout
+        assert "skipped: the command name is taken" in result.stderr
+    finally:
+        env.pip("uninstall", "-y", "version-plugin")
+
+
+def test_the_hook_is_inert_without_snet_cli(plugin_venv):
+    _, env = plugin_venv
+    result = env.run_python("import sys; print('snet.cli.arguments' in sys.modules, 'snet_cli_training' in sys.modules)")
+    assert result.returncode == 0 and result.stdout.split() == ["False", "False"], result.stderr
