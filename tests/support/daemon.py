@@ -14,11 +14,13 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import subprocess
 import sys
 import threading
 import time
 from concurrent import futures
 from dataclasses import dataclass
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -27,6 +29,7 @@ import grpc
 from snet_cli_training.protocol import STATUS_NAMES
 from tests.support.daemon_chain import ChainView
 from tests.support.daemon_config import Faults, ProviderConfig
+from tests.support.daemon_control import DaemonControl
 from tests.support.daemon_handlers import DaemonHandlers
 from tests.support.daemon_payment import PaymentGate
 from tests.support.daemon_provider import Provider
@@ -132,6 +135,49 @@ def serve_control(double: DaemonDouble, port: int = 0) -> ThreadingHTTPServer:
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+class DaemonProcess:
+    """A daemon double running as a child process (what `launch` returns)."""
+
+    def __init__(self, process: subprocess.Popen, ready: dict) -> None:
+        self.process = process
+        self.grpc_url = ready["grpc"]
+        self.control_url = ready["control"]
+        self.control = DaemonControl(self.control_url)
+
+    @property
+    def target(self) -> str:
+        """host:port for grpc.insecure_channel."""
+        return self.grpc_url.split("://", 1)[1]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+        if self.process.stdout:
+            self.process.stdout.close()
+
+
+def launch(config: Any, control_port: int = 0, timeout: float = 30) -> DaemonProcess:
+    """Start the double for a tests.support.stack.DaemonConfig; return once it is serving."""
+    argv = [sys.executable, "-m", "tests.support.daemon", "--rpc", config.rpc, "--mpe", config.mpe_address,
+            "--payment-address", config.payment_address, "--group-id", config.group_id_base64,
+            "--service-proto", str(config.proto_path), "--port", str(config.port),
+            "--control-port", str(control_port), "--price-cogs", str(config.price_in_cogs),
+            "--expiration-threshold", str(config.payment_expiration_threshold)]
+    process = subprocess.Popen(argv, cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE, text=True)
+    ready: list[str] = []
+    reader = threading.Thread(target=lambda: ready.append(process.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if not ready or not ready[0].strip():
+        process.kill()
+        raise RuntimeError(f"daemon double did not start within {timeout} s (exit code {process.poll()})")
+    return DaemonProcess(process, json.loads(ready[0]))
 
 
 def main(argv: list[str] | None = None) -> None:
