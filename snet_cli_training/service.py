@@ -144,11 +144,11 @@ def _snet_cli_errors(org: str, service: str, command: Any) -> Iterator[None]:
     except Exception as exc:  # noqa: BLE001 - snet-cli raises bare Exception (and web3/IPFS their own)
         text = str(exc)
         network = _network_name(command)
-        if "Cannot find" in text and "Organization" in text:
-            raise errors.UserInputError(f"organization {org} is not registered on network {network}") from exc
         if "Cannot find Service" in text:
             raise errors.UserInputError(
                 f"service {service} is not registered in organization {org} on network {network}") from exc
+        if "Cannot find" in text and "Organization" in text:
+            raise errors.UserInputError(f"organization {org} is not registered on network {network}") from exc
         raise errors.ConfigurationError(f"cannot read service {org}/{service} through snet-cli: {text}") from exc
 
 
