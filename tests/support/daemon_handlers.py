@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 import grpc
 from snet_cli_training import protocol
@@ -306,7 +307,7 @@ class DaemonHandlers:
                 raise Failure(NO_AUTH)
             latest = self.chain.latest_block()
             try:
-                check_authorization(request.authorization, "upload_and_validate", lambda: latest)
+                check_authorization(request.authorization, "upload_and_validate", lambda block=latest: block)
             except AuthFailure as exc:
                 raise Failure(f"{NO_AUTH}: {exc}") from None
             chunk = request.upload_input

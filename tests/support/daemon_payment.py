@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import grpc
 
@@ -23,26 +23,11 @@ AMOUNT = "snet-payment-channel-amount"
 SIGNATURE = "snet-payment-channel-signature-bin"
 MODEL_ID = "snet-train-model-id"
 
-# The daemon reports a wrong nonce with custom status code 1000 (escrow.IncorrectNonce).
-# grpcio's server only sends codes it has a StatusCode for; registering one more value in
-# its lookup table lets the real number 1000 go out on the wire, so clients see what they
-# would see from the daemon (Python: UNKNOWN, `Server sent unknown code ...`).
-INCORRECT_NONCE: object
-
-
-def _register_incorrect_nonce_code() -> object:
-    from grpc import _common
-
-    sentinel = type("IncorrectNonceCode", (), {"name": "INCORRECT_NONCE", "value": (1000, "incorrect nonce")})()
-    try:
-        from grpc._cython import cygrpc  # noqa: F401 - only to confirm the table is the one used
-        _common.STATUS_CODE_TO_CYGRPC_STATUS_CODE[sentinel] = 1000
-        return sentinel
-    except (ImportError, TypeError):
-        return grpc.StatusCode.UNKNOWN
-
-
-INCORRECT_NONCE = _register_incorrect_nonce_code()
+# The daemon reports a wrong nonce with custom status code 1000 (escrow.IncorrectNonce);
+# Python clients see that as UNKNOWN with the text inside `Server sent unknown code ...`.
+# grpcio's server can only send the codes of grpc.StatusCode, so the double sends UNKNOWN
+# with the daemon's text: matching on the substring works against both.
+INCORRECT_NONCE = grpc.StatusCode.UNKNOWN
 
 
 class PaymentError(Exception):
@@ -98,7 +83,7 @@ class PaymentRequest:
 class Transaction:
     """A payment holding its channel's lock until commit() or rollback()."""
 
-    def __init__(self, gate: "PaymentGate", payment: PaymentRequest, channel: Channel, increment: int) -> None:
+    def __init__(self, gate: PaymentGate, payment: PaymentRequest, channel: Channel, increment: int) -> None:
         self.gate, self.payment, self.channel, self.increment = gate, payment, channel, increment
         self.done = False
 
@@ -213,7 +198,7 @@ class PaymentGate:
             raise PaymentError(grpc.StatusCode.UNAUTHENTICATED, "payment is not signed by channel signer/sender")
         try:
             current = self.chain.latest_block()
-        except Exception:  # the node is down or answers nonsense
+        except Exception:  # noqa: BLE001 - any node failure is the daemon's "cannot determine"
             raise PaymentError(grpc.StatusCode.INTERNAL, "cannot determine current block") from None
         if current + self.expiration_threshold >= channel.expiration:
             raise PaymentError(grpc.StatusCode.UNAUTHENTICATED,
