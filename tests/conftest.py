@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import sys
 from pathlib import Path
 
@@ -14,24 +12,15 @@ _REPO_ROOT = str(Path(__file__).resolve().parents[1])
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
-from tests.support.stack import LocalStack, run_snet  # noqa: E402
-
-NO_DAEMON_ENV = "SNET_TEST_NO_DAEMON"
-
-
-def _daemon_hook():
-    """tests.support.daemon.launch(DaemonConfig) when the daemon double provides it."""
-    if os.environ.get(NO_DAEMON_ENV) or importlib.util.find_spec("tests.support.daemon") is None:
-        return None
-    from tests.support import daemon
-
-    return getattr(daemon, "launch", None)
+from tests.support.stack import LocalStack, default_daemon_hook, run_snet  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def stack():
-    """One LocalStack for the whole session: chain, IPFS, contracts, testorg/echo, channels."""
-    with LocalStack(daemon=_daemon_hook()) as local_stack:
+    """One LocalStack per session: chain, IPFS, contracts, testorg/echo, two clients' channels,
+    and the daemon double when tests/support/daemon.py provides `launch` (unless
+    $SNET_TEST_NO_DAEMON is set)."""
+    with LocalStack(daemon=default_daemon_hook()) as local_stack:
         yield local_stack
 
 

@@ -3,7 +3,8 @@
 `write_home` (pure file writing) builds one snet-cli HOME per identity.  The
 user steps (organization create, service metadata-init / publish, account
 deposit, channel open) run snet-cli's own command classes, in one separate
-process (``python -m tests.support.provision SPEC_JSON``): snet-cli computes its
+process (``python -m tests.support.provision`` reading its spec as JSON on
+stdin; see `Provisioner`): snet-cli computes its
 config folder from HOME at import time, so that process sets HOME before it
 imports snet.cli and switches HOME (and passes the config folder explicitly)
 for each identity.  snet-cli's 1 s sleep before every receipt poll is shimmed
@@ -201,26 +202,50 @@ def _provision(spec: dict) -> None:
     sys.stdout.write(log.getvalue())
 
 
-def provision(network: Network, provider: Identity, clients: list[Identity],
-              workdir: Path, timeout: float = 60) -> str:
-    """Write every HOME, then publish org + service and open the clients' channels.
+class Provisioner:
+    """The provisioning process, started early so snet-cli's ~1 s import overlaps the chain's start.
 
-    Returns the log of the snet-cli commands; raises CalledProcessError on failure.
+    `start` spawns it with HOME set (it imports snet.cli at once and then waits
+    for its spec on stdin); `provision` writes the HOMEs and hands it the spec;
+    `wait` returns the snet-cli log or raises with it.
     """
-    for identity in [provider, *clients]:
-        write_home(Path(identity.home), network, identity.name, identity.private_key)
-    spec = {"network": asdict(network), "provider": asdict(provider),
-            "clients": [asdict(client) for client in clients], "workdir": str(workdir)}
-    spec_file = workdir / "provision.json"
-    spec_file.write_text(json.dumps(spec))
-    env = dict(os.environ, HOME=provider.home, PYTHONWARNINGS="ignore")
-    done = subprocess.run([sys.executable, "-m", "tests.support.provision", str(spec_file)],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
-    if done.returncode != 0:
-        raise RuntimeError(f"provisioning failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
+
+    def __init__(self, workdir: Path, home: str) -> None:
+        env = dict(os.environ, HOME=home, PYTHONWARNINGS="ignore")
+        self.log_file = workdir / "provision.log"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.provision"], cwd=REPO_ROOT, env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def provision(self, network: Network, provider: Identity, clients: list[Identity],
+                  workdir: Path) -> None:
+        for identity in [provider, *clients]:
+            write_home(Path(identity.home), network, identity.name, identity.private_key)
+        spec = {"network": asdict(network), "provider": asdict(provider),
+                "clients": [asdict(client) for client in clients], "workdir": str(workdir)}
+        self.process.stdin.write(json.dumps(spec))
+        self.process.stdin.close()
+        self.process.stdin = None  # so that communicate() leaves it alone
+
+    def wait(self, timeout: float = 60) -> str:
+        output, _ = self.process.communicate(timeout=timeout)
+        self.log_file.write_text(output)
+        if self.process.returncode != 0:
+            raise RuntimeError(f"provisioning failed:\n{output}")
+        return output
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def _main() -> None:
+    # Import snet-cli (the slow part) before the spec arrives; HOME is already set.
+    from snet.cli import arguments  # noqa: F401
+
+    _provision(json.loads(sys.stdin.read()))
 
 
 if __name__ == "__main__":
-    _provision(json.loads(Path(sys.argv[1]).read_text()))
+    _main()

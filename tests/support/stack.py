@@ -6,7 +6,9 @@ description as JSON (endpoints, addresses, HOME paths) and waits for Ctrl-C.
 
 from __future__ import annotations
 
+import argparse
 import base64
+import importlib.util
 import json
 import os
 import select
@@ -26,6 +28,7 @@ from tests.support import chain, provision
 from tests.support.provision import Identity, Network
 
 DAEMON_CONFIG_ENV = "SNET_TEST_DAEMON_CONFIG"
+NO_DAEMON_ENV = "SNET_TEST_NO_DAEMON"
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,10 @@ class LocalStack:
             self.workdir = Path(tempfile.mkdtemp(prefix="snet-local-stack-"))
             self._own_workdir = True
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self._make_identities()
+        provisioner = None
         try:
+            provisioner = provision.Provisioner(self.workdir, self.provider.home)
             chain_process = _start_server("tests.support.chain", self.workdir / "chain.log")
             ipfs_process = _start_server("tests.support.ipfs", self.workdir / "ipfs.log")
             self._processes += [chain_process, ipfs_process]
@@ -149,16 +155,19 @@ class LocalStack:
             self._deploy()
             self.daemon_port = free_port()
             self.daemon_endpoint = f"http://127.0.0.1:{self.daemon_port}"
-            self._make_identities()
             network = Network(rpc=self.rpc, ipfs_port=self.ipfs_port,
                               registry=self.registry_address, mpe=self.mpe_address,
                               token=self.token_address, daemon_endpoint=self.daemon_endpoint)
-            provision.provision(network, self.provider, [self.client, self.client2],
-                                self.workdir)
+            provisioner.provision(network, self.provider, [self.client, self.client2],
+                                  self.workdir)
             self.daemon_config = self._daemon_config()
             if self.daemon is not None:
+                # The daemon needs only the chain: let it start while snet-cli provisions.
                 self._start_daemon()
+            provisioner.wait()
         except BaseException:
+            if provisioner is not None:
+                provisioner.kill()
             self.stop()
             raise
         self.startup_seconds = time.monotonic() - started
@@ -242,6 +251,7 @@ class LocalStack:
     def describe(self) -> dict:
         return {
             "rpc": self.rpc, "ipfs": self.ipfs_endpoint, "daemon_endpoint": self.daemon_endpoint,
+            "daemon_control": getattr(self.daemon_handle, "control_url", None),
             "token": self.token_address, "registry": self.registry_address,
             "mpe": self.mpe_address, "org_id": self.org_id, "service_id": self.service_id,
             "group_name": self.group_name, "group_id_base64": self.group_id_base64,
@@ -292,8 +302,20 @@ def run_snet(home: str | Path, *args: str, timeout: float = 60,
                           capture_output=True, text=True, timeout=timeout, input=input)
 
 
+def default_daemon_hook() -> DaemonHook | None:
+    """tests.support.daemon.launch when the daemon double is there and $SNET_TEST_NO_DAEMON is unset."""
+    if os.environ.get(NO_DAEMON_ENV) or importlib.util.find_spec("tests.support.daemon") is None:
+        return None
+    from tests.support import daemon
+
+    return getattr(daemon, "launch", None)
+
+
 def main() -> None:
-    stack = LocalStack().start()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--no-daemon", action="store_true", help="start no daemon double")
+    args = parser.parse_args()
+    stack = LocalStack(daemon=None if args.no_daemon else default_daemon_hook()).start()
     print(json.dumps(stack.describe(), indent=2), flush=True)
     for identity in (stack.client, stack.client2, stack.provider):
         print(f"# as {identity.name}: HOME={identity.home} snet ...", flush=True)
