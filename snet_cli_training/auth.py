@@ -23,7 +23,7 @@ from eth_account.messages import encode_defunct
 from eth_keys.exceptions import BadSignature, ValidationError
 from eth_utils import keccak, to_checksum_address
 
-from snet_cli_training import protocol
+from snet_cli_training import errors, protocol
 
 UNIFIED = "unified"
 UNIFIED_RPCS = frozenset({"validate_model_price", "train_model_price", "get_all_models", "get_model"})
@@ -91,7 +91,12 @@ class Signer:
         """The 65-byte r‖s‖v personal signature of a 32-byte hash."""
         if len(hash32) != 32:
             raise ValueError("sign_hash takes a 32-byte hash")
-        signature = bytes(self._sign(hash32))
+        try:
+            signature = bytes(self._sign(hash32))
+        except errors.TrainingError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - key, keystore, ledger and trezor providers fail in their own ways
+            raise errors.SigningError(f"the identity {self._address} could not sign: {exc}") from exc
         if len(signature) != 65:
             raise ValueError(f"the identity returned a {len(signature)}-byte signature, expected 65")
         return signature
@@ -251,10 +256,19 @@ class Authorizer:
         if rpc not in AUTHORIZED_RPCS:
             raise ValueError(f"{rpc} takes no authorization")
         if block is None:
-            block = int(self.block_number())
+            block = self.current_block()
         if rpc in UNIFIED_RPCS:
             return self._unified_details(block)
         return authorization(rpc, self.signer, block)
+
+    def current_block(self) -> int:
+        """One lookup of the current block number."""
+        try:
+            return int(self.block_number())
+        except errors.TrainingError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - web3 providers raise requests, socket and RPC errors alike
+            raise errors.ChainUnavailable(f"cannot read the current block from the Ethereum node: {exc}") from exc
 
     def invalidate(self) -> None:
         """Forget the "unified" signature, in memory and on disk (the daemon refused it)."""

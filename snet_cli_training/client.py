@@ -413,7 +413,7 @@ class _UploadFeeder:
         return request
 
     def _fresh_authorization(self) -> Any:
-        block = int(self._authorizer.block_number())
+        block = self._authorizer.current_block()
         if self._authorization is None or block - self._authorization.current_block >= UPLOAD_RESIGN_BLOCKS:
             self._authorization = self._authorizer.details("upload_and_validate", block=block)
         return self._authorization

@@ -84,3 +84,11 @@ class PaymentError(DaemonError):
 
 class ChannelError(TrainingError):
     """The client's payment channel is missing, short of funds or about to expire."""
+
+
+class ChainUnavailable(TrainingError):
+    """The Ethereum node of snet-cli's session did not answer (needed for the current block)."""
+
+
+class SigningError(TrainingError):
+    """snet-cli's session identity could not sign (wrong password, device locked or absent)."""

@@ -250,3 +250,20 @@ def test_default_cache_path_follows_snet_cli_config_dir(tmp_path):
         _config_file = tmp_path / "snet" / "config"
 
     assert auth.default_cache_path(FakeConfig()) == tmp_path / "snet" / "training" / "signatures.json"
+
+
+def test_unreachable_node_and_failing_identity_are_typed_errors(tmp_path):
+    from snet_cli_training import errors
+
+    def no_node() -> int:
+        raise ConnectionError("connection refused")
+
+    with pytest.raises(errors.ChainUnavailable, match="connection refused"):
+        auth.Authorizer(CountingSigner(), no_node).details("get_model")
+
+    def locked(hash32: bytes) -> bytes:
+        raise RuntimeError("Ledger is locked")
+
+    signer = auth.Signer(Account.from_key(KEY).address, locked)
+    with pytest.raises(errors.SigningError, match="could not sign: Ledger is locked"):
+        auth.Authorizer(signer, Blocks()).details("create_model")

@@ -53,9 +53,19 @@ class FakeDaemon:
         return handle
 
     def _upload(self, request_iterator, context):
-        context.add_callback(self.stream_cancelled.set)
         self.metadata["upload_and_validate"] = dict(context.invocation_metadata())
-        received = [request for request in request_iterator]
+        try:
+            received = [request for request in request_iterator]
+        except grpc.RpcError:
+            self.stream_cancelled.set()
+            raise
+        # Python's server may end the request iterator on a client's cancel as if the stream
+        # were complete; the cancel then shows in is_active() shortly after.
+        for _ in range(30):
+            if not context.is_active():
+                self.stream_cancelled.set()
+                return M.StatusResponse()
+            time.sleep(0.01)
         self.calls.append(("upload_and_validate", received))
         return M.StatusResponse(status=1)
 
