@@ -292,3 +292,14 @@ class Authorizer:
     def _is_mine(self, entry: CachedSignature) -> bool:
         recovered = recover_signer(authorization_hash(UNIFIED, self.signer.address, entry.block), entry.signature)
         return recovered == self.signer.address
+
+
+def session_authorizer(command: Any, *, warn: Callable[[str], None] | None = None) -> Authorizer:
+    """The Authorizer of snet-cli's session: its identity, its node's block number, the cache under its config dir.
+
+    `command` is one of snet-cli's BlockchainCommand objects (e.g. service.client_command()).
+    """
+    signer = Signer.from_identity(command.ident, unlock=command.check_ident)
+    cache = SignatureCache(default_cache_path(command.config), warn=warn)
+    return Authorizer(signer, lambda: command.w3.eth.block_number, cache=cache,
+                      network=command.config.get_session_network_name())

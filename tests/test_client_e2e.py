@@ -41,11 +41,9 @@ def test_resolve_and_train_through_the_daemon(stack, client_home, capsys):
     assert target.payment_address.lower() == stack.provider.address.lower()
     assert target.price_in_cogs == 10
 
-    network = config.get_session_network_name()
-    signer = auth.Signer.from_identity(command.ident, unlock=command.check_ident)
-    assert signer.address == stack.client.address
-    authorizer = auth.Authorizer(signer, lambda: command.w3.eth.block_number,
-                                 cache=auth.SignatureCache(auth.default_cache_path(config)), network=network)
+    warnings: list[str] = []
+    authorizer = auth.session_authorizer(command, warn=warnings.append)
+    assert authorizer.signer.address == stack.client.address
     with client.DaemonClient(target.endpoint, authorizer, timeout=10) as daemon:
         methods = service.trainable_methods(daemon)
         grpc_service, method = service.resolve_method(None, methods)
@@ -61,7 +59,9 @@ def test_resolve_and_train_through_the_daemon(stack, client_home, capsys):
         assert model.model_id in [m.model_id for m in daemon.get_all_models()]
         with pytest.raises(errors.ModelNotFound):
             daemon.get_model("no-such-model")
-    assert (client_home / ".snet" / "training" / "signatures.json").exists()
+    cache = auth.SignatureCache(client_home / ".snet" / "training" / "signatures.json")
+    assert cache.get("local", stack.client.address) is not None
+    assert warnings == []
     assert capsys.readouterr().out == ""
 
 
