@@ -159,6 +159,16 @@ def _status_name(status: int) -> str:
     return protocol.STATUS_NAMES[status] if 0 <= status < len(protocol.STATUS_NAMES) else str(status)
 
 
+def _status_number(status: str | int) -> int:
+    if isinstance(status, int):
+        return status
+    try:
+        return protocol.STATUS_NAMES.index(status.upper())
+    except ValueError:
+        raise errors.UserInputError(
+            f"unknown model status {status!r}: use one of {', '.join(protocol.STATUS_NAMES)}") from None
+
+
 def _uint_from_bytes(data: bytes) -> int:
     return int.from_bytes(data, "big") if data else 0
 
@@ -269,7 +279,7 @@ class DaemonClient:
                        grpc_service_name: str = "", grpc_method_name: str = "", name: str = "",
                        created_by_address: str = "", page: int = 0, page_size: int = 0) -> list:
         """The models visible to the signer, in the daemon's order (one page when page/page_size are set)."""
-        status_numbers = [protocol.STATUS_NAMES.index(s) if isinstance(s, str) else int(s) for s in statuses]
+        status_numbers = [_status_number(status) for status in statuses]
 
         def build(auth: Any) -> Any:
             request = self._messages.AllModelsRequest(

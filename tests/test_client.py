@@ -196,6 +196,8 @@ def test_get_all_models_filters(daemon, daemon_client):
     assert list(first.statuses) == [4, 0] and not first.HasField("is_public")
     assert (first.page, first.page_size, first.name) == (2, 10, "x")
     assert second.HasField("is_public") and second.is_public is False
+    with pytest.raises(errors.UserInputError, match="unknown model status 'DONE'"):
+        daemon_client.get_all_models(statuses=["DONE"])
     # one unified signature for both
     assert first.authorization.signature == second.authorization.signature
 
