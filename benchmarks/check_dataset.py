@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import multiprocessing
 import os
 import shlex
 import shutil
@@ -93,40 +94,54 @@ def command_usable(cmd: str, sample: Path, meta: Path) -> bool:
     return measure(our_argv(cmd, sample, meta))[2] != 2
 
 
+def build_all(root: Path, sizes: list[int]) -> None:
+    """Every dataset the benchmark checks (run in its own process, so this one's peak RSS stays low)."""
+    for size in sorted(set(sizes) | {100_000}):
+        build_zip(root / f"{size}.zip", size)
+    build_tar_gz(root / "100000.tar.gz", 100_000)
+    build_bomb(root / "bomb.zip")
+
+
+def best_of(repeat: int, argv: list[str]) -> tuple[float, float, int, str]:
+    """The fastest of REPEAT runs, with the largest peak RSS seen."""
+    runs = [measure(argv) for _ in range(repeat)]
+    fastest = min(runs)
+    return fastest[0], max(run[1] for run in runs), fastest[2], fastest[3]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000", help="zip entry counts for the RSS flatness rows")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per row; the fastest is shown (default 3)")
     parser.add_argument("--cmd", help='command line with {path} and {meta}, e.g. "snet training check-dataset {path} --metadata {meta}"')
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",")]
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         meta = root / "meta.json"
         meta.write_text(json.dumps(LIMITS))
-        zips = {size: root / f"{size}.zip" for size in sorted(set(sizes) | {100_000})}
-        for size, path in zips.items():
-            build_zip(path, size)
-        tar_gz = root / "100000.tar.gz"
-        build_tar_gz(tar_gz, 100_000)
-        bomb = root / "bomb.zip"
-        build_bomb(bomb)
-        cmd = options.cmd
-        if cmd and not command_usable(cmd, zips[min(zips)], meta):
-            print(f"note: `{cmd}` is not available; measuring python -c check_dataset instead", file=sys.stderr)
-            cmd = None
-        ours = "command" if cmd else "check_dataset"
-        rows.append(("sdk _check_dataset", "zip 100,000", *measure([sys.executable, "-c", SDK, str(zips[100_000])])))
-        rows.append((ours, "zip 100,000", *measure(our_argv(cmd, zips[100_000], meta))))
-        rows.append((ours, "tar.gz 100,000", *measure(our_argv(cmd, tar_gz, meta))))
-        for size in sizes:
-            rows.append((ours, f"zip {size:,}", *measure(our_argv(cmd, zips[size], meta))))
-        rows.append((ours, "zip bomb 1 GiB", *measure(our_argv(cmd, bomb, meta))))
+        builder = multiprocessing.get_context("spawn").Process(target=build_all, args=(root, sizes))
+        builder.start()
+        builder.join()
+        runners = {"check_dataset": None}
+        if options.cmd and command_usable(options.cmd, root / f"{min(sizes)}.zip", meta):
+            runners["command"] = options.cmd
+        elif options.cmd:
+            print(f"note: `{options.cmd}` is not available; measuring python -c check_dataset only", file=sys.stderr)
+        rows = [("sdk _check_dataset", "zip 100,000", *best_of(options.repeat, [sys.executable, "-c", SDK, str(root / "100000.zip")]))]
+        for label, cmd in runners.items():
+            rows.append((label, "zip 100,000", *best_of(options.repeat, our_argv(cmd, root / "100000.zip", meta))))
+            rows.append((label, "tar.gz 100,000", *best_of(options.repeat, our_argv(cmd, root / "100000.tar.gz", meta))))
+            for size in (size for size in sizes if size != 100_000):
+                rows.append((label, f"zip {size:,}", *best_of(options.repeat, our_argv(cmd, root / f"{size}.zip", meta))))
+            rows.append((label, "zip bomb 1 GiB", *best_of(options.repeat, our_argv(cmd, root / "bomb.zip", meta))))
     print(f"{'what':<20} {'dataset':<16} {'wall s':>7} {'peak MB':>8} {'exit':>4}  output")
     for what, dataset, elapsed, rss, code, output in rows:
-        print(f"{what:<20} {dataset:<16} {elapsed:7.2f} {rss:8.1f} {code:>4}  {output[:60]}")
-    sdk_time, our_time = rows[0][2], rows[1][2]
-    print(f"zip time ratio ours/sdk: {our_time / sdk_time:.2f} (target <= 1.2)")
+        print(f"{what:<20} {dataset:<16} {elapsed:7.2f} {rss:8.1f} {code:>4}  {output.strip()[:60]}")
+    sdk_time = rows[0][2]
+    for what, dataset, elapsed, *_ in rows[1:]:
+        if dataset == "zip 100,000":
+            print(f"zip 100,000 time ratio {what}/sdk: {elapsed / sdk_time:.2f} (target <= 1.2)")
 
 
 if __name__ == "__main__":

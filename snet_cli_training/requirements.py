@@ -15,6 +15,7 @@ from typing import Any
 
 import jsonschema
 
+from snet_cli_training import render
 from snet_cli_training.dataset import (
     FILE,
     OTHER,
@@ -394,16 +395,12 @@ class DatasetReport:
         }
 
     def text(self) -> str:
-        """Human text: a short summary when ok, else `Dataset check failed:` and one tab-indented line per violation."""
+        """Human text: a YAML summary in snet-cli's style when ok, else `Dataset check failed:` and one tab-indented line per violation."""
         if not self.ok:
             return "\n".join(["Dataset check failed:", *("\t" + violation.message for violation in self.violations)])
         facts = self.to_dict()
         del facts["violations"]
-        return "\n".join(f"{key}: {_plain(value)}" for key, value in facts.items())
-
-
-def _plain(value: object) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
+        return render.to_yaml(facts)
 
 
 def check_dataset(path: str, limits: MethodLimits) -> DatasetReport:

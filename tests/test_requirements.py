@@ -135,7 +135,7 @@ def test_report_shape_and_ok_text(tmp_path):
     report = check_dataset(str(path), limits(dataset_files_type="png", dataset_max_count_files=2))
     assert report.to_dict() == {"ok": True, "path": str(path), "format": "zip", "size_bytes": path.stat().st_size,
                                 "files": 2, "total_uncompressed_bytes": 6, "violations": []}
-    assert report.text().split("\n")[:3] == ["ok: true", f"path: {path}", "format: zip"]
+    assert report.text().split("\n")[:3] == ["    ok: true", f"    path: {path}", "    format: zip"]
 
 
 def hostile_tar(path: Path) -> Path:
