@@ -259,3 +259,10 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     _signing(p)
 
     _add(subparsers, "models", "models", "List the models this machine knows (the local model store)")
+
+
+def standalone_parser() -> argparse.ArgumentParser:
+    """`snet training` as a parser of its own (for the man page and tests), identical to the plugin's group."""
+    root = argparse.ArgumentParser(prog="snet")
+    subparsers = root.add_subparsers(metavar="COMMAND")
+    return add_training_parser(subparsers)

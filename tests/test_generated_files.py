@@ -1,0 +1,59 @@
+"""Committed generated files match their sources: the man page and the protocol descriptor set."""
+
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _check(tool: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "tools" / tool), "--check"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+
+
+def test_man_page_matches_the_parser():
+    result = _check("gen_manpage.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_man_page_check_fails_when_the_page_drifts(tmp_path, monkeypatch):
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import gen_manpage
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    page = gen_manpage.render()
+    drifted = page.replace("Delete a model", "Remove a model")
+    assert gen_manpage.without_date(drifted) != gen_manpage.without_date(page)
+    target = tmp_path / "snet-training.1"
+    target.write_text(drifted)
+    monkeypatch.setattr(gen_manpage, "TARGET", target)
+    assert gen_manpage.main(["--check"]) == 1
+
+
+def test_regenerating_the_protocol_descriptors_gives_the_same_bytes():
+    result = _check("regen_protos.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_private_protocol_coexists_with_snet_cli_and_snet_sdk_protos():
+    code = """
+import os, sys
+import snet.cli.resources.proto.training_pb2 as cli_training
+import snet.sdk
+sys.path.append(os.path.join(os.path.dirname(snet.sdk.__file__), "resources", "proto"))
+import training_daemon_pb2 as sdk_daemon
+from snet_cli_training import protocol
+m = protocol.messages()
+wire = m.MethodMetadata(dataset_max_size_mb=5).SerializeToString()
+assert wire == bytes.fromhex("98b51805"), wire.hex()
+assert sdk_daemon.MethodMetadata.FromString(wire).dataset_max_size_mb == 5
+model = m.ModelResponse(model_id="x", status=4)
+assert cli_training.ModelResponse.FromString(model.SerializeToString()).status == 4
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "ok", result.stderr

@@ -1,0 +1,100 @@
+"""The plugin inside the real `snet` executable: cheap registration, completion, the command layer's contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from snet_cli_training.errors import ExitStatus
+
+
+def snet(*args: str, home, timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HOME=str(home))
+    return subprocess.run(["snet", *args], capture_output=True, text=True, env=env, timeout=timeout,
+                          stdin=subprocess.DEVNULL, **kwargs)
+
+
+@pytest.fixture()
+def home(tmp_path):
+    snet("version", home=tmp_path)  # the first run writes ~/.snet/config and says so on stdout
+    return tmp_path
+
+
+def test_register_imports_nothing_heavy():
+    code = """
+import argparse, sys
+from snet_cli_training.plugin import register
+root = argparse.ArgumentParser(prog="snet")
+register(root.add_subparsers(), None)
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"grpc", "web3", "google", "jsonschema", "eth_account", "yaml"}
+               or m in {"snet_cli_training.protocol", "snet_cli_training.commands", "snet_cli_training.dataset"})
+print(heavy)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def _complete(line: str, home, tmp_path) -> list[str]:
+    out = tmp_path / "completions"
+    env = dict(os.environ, HOME=str(home), _ARGCOMPLETE="1", _ARGCOMPLETE_IFS="\n", COMP_LINE=line,
+               COMP_POINT=str(len(line)), _ARGCOMPLETE_STDOUT_FILENAME=str(out))
+    subprocess.run(["snet"], env=env, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    return out.read_text().split("\n")
+
+
+def test_argcomplete_completes_training_subcommands_and_their_options(home, tmp_path):
+    assert "training" in _complete("snet tr", home, tmp_path)
+    commands = _complete("snet training ", home, tmp_path)
+    assert {"check-dataset", "create-model", "upload", "train", "wait", "call", "models"} <= set(commands)
+    assert _complete("snet training check-dataset --met", home, tmp_path) == ["--metadata", "--method"]
+
+
+def test_json_output_is_one_document_and_errors_leave_stdout_empty(home, tmp_path):
+    listed = snet("training", "models", "--json", home=home)
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
+    missing = snet("training", "check-dataset", str(tmp_path / "nope.zip"), "--metadata", str(tmp_path / "m.json"), "--json",
+                   home=home)
+    assert missing.returncode == ExitStatus.ERROR
+    assert missing.stdout == ""
+    assert missing.stderr.startswith("ERROR: ") and "Traceback" not in missing.stderr
+
+
+def test_usage_errors_exit_2(home):
+    result = snet("training", "list-models", "org", "svc", "--page", "-1", home=home)
+    assert result.returncode == ExitStatus.USAGE and "must not be negative" in result.stderr
+
+
+def test_bad_metadata_file_is_a_clear_error(home, tmp_path):
+    (tmp_path / "d.txt").write_text("x")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    result = snet("training", "check-dataset", str(tmp_path / "d.txt"), "--metadata", str(bad), home=home)
+    assert result.returncode == ExitStatus.ERROR
+    assert result.stderr.startswith("ERROR: metadata file") and "not valid JSON" in result.stderr
+
+
+def test_ctrl_c_exits_130_without_a_traceback(home, tmp_path):
+    fifo = tmp_path / "dataset.zip"
+    os.mkfifo(fifo)  # reading it blocks: the command is busy inside the plugin when the interrupt arrives
+    meta = tmp_path / "m.json"
+    meta.write_text("{}")
+    env = dict(os.environ, HOME=str(home))
+    process = subprocess.Popen(["snet", "training", "check-dataset", str(fifo), "--metadata", str(meta)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                               stdin=subprocess.DEVNULL)
+    writer = os.open(fifo, os.O_WRONLY)  # returns once the command has opened the dataset
+    try:
+        time.sleep(0.3)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        os.close(writer)
+    assert process.returncode == ExitStatus.INTERRUPTED, err
+    assert "Traceback" not in err and err.strip().endswith("ERROR: interrupted")
+    assert out == ""
