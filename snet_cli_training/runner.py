@@ -48,6 +48,10 @@ class Runner:
 
     def execute(self) -> ExitStatus:
         """Run the handler; return the exit status instead of exiting (for in-process callers)."""
+        import warnings
+
+        # ipfshttpclient (under snet-cli) warns about urllib3 on every run; it is not the user's concern.
+        warnings.filterwarnings("ignore", category=FutureWarning, module="urllib3")
         try:
             outcome = self._handler()(self)
             self._emit(outcome)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 from snet_cli_training import errors
@@ -206,3 +208,19 @@ def resolve_method(name: str | None, training_methods: Mapping[str, list[str]]) 
 
 def _short(service: str) -> str:
     return service.rpartition(".")[2]
+
+
+_PACKAGE = re.compile(r"^\s*package\s+([\w.]+)\s*;", re.M)
+_SERVICE = re.compile(r"^\s*service\s+(\w+)\s*\{", re.M)
+
+
+def service_packages(command: Any, org_id: str, service_id: str) -> dict[str, str]:
+    """Short service name → proto package, read from the service spec snet-cli keeps for the service."""
+    spec_dir = Path(command.get_service_spec_dir(org_id, service_id))
+    packages: dict[str, str] = {}
+    for proto in sorted(spec_dir.rglob("*.proto")) if spec_dir.is_dir() else []:
+        text = proto.read_text(encoding="utf-8", errors="replace")
+        package = _PACKAGE.search(text)
+        for name in _SERVICE.findall(text):
+            packages.setdefault(name, package.group(1) if package else "")
+    return packages
