@@ -15,8 +15,7 @@ from snet_cli_training import auth, client, errors, service
 @pytest.fixture
 def client_home(stack, tmp_path, monkeypatch):
     """A copy of the stack client's HOME: snet-cli's caches and ours stay in this test."""
-    if stack.daemon_handle is None:
-        pytest.skip("no daemon double plugged into the stack")
+    assert stack.daemon_handle is not None, "the stack must run with the daemon double (unset SNET_TEST_NO_DAEMON)"
     shutil.copytree(Path(stack.client.home) / ".snet", tmp_path / ".snet")
     monkeypatch.setenv("HOME", str(tmp_path))
     return tmp_path

@@ -22,8 +22,7 @@ PATH = "/training.Daemon/"
 @pytest.fixture
 def daemon(stack):
     handle = stack.daemon_handle
-    if handle is None or not hasattr(handle, "control"):
-        pytest.skip("the stack runs without the daemon double")
+    assert handle is not None and hasattr(handle, "control"), "the stack must run with the daemon double"
     handle.control.reset()
     channel = grpc.insecure_channel(handle.target)
     yield Daemon(stack, handle, channel)

@@ -126,8 +126,7 @@ def test_homes_are_separate_identities(stack):
 
 
 def test_snet_client_call_pays_the_daemon_double(stack, snet):
-    if stack.daemon_handle is None:
-        pytest.skip("no daemon double plugged into the stack")
+    assert stack.daemon_handle is not None, "the stack must run with the daemon double (unset SNET_TEST_NO_DAEMON)"
     done = snet("client", "call", stack.org_id, stack.service_id, stack.group_name,
                 "ping", '{"text": "hello"}', "-y", home=stack.client2.home)
     assert done.returncode == 0, done.stdout + done.stderr
