@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from snet_cli_training import auth, channels, client, errors, payment, service
+from snet_cli_training import auth, channels, client, errors, payment, protocol, service
 from snet_cli_training.environment import Environment
 from tests.support import chain, contracts, provision
 
@@ -101,6 +101,23 @@ def test_validate_paid_exactly_once_with_the_price(stack, control, session):
                                    rpc="validate_model", price=price)
     assert again.last_signed_amount_cogs == quote.amount_cogs and again.channel_id == quote.channel_id
     assert prior is not None and prior.outcome_was_known and prior.amount_cogs == quote.amount_cogs
+
+
+def test_upload_is_paid_with_train_call_on_the_stream(control, session):
+    model_id = session.new_model()
+    price = session.daemon.validate_model_price(model_id)
+    quote, _ = payment.prepare(session.env, session.channels, session.journal, model_id=model_id,
+                               rpc="upload_and_validate", price=price)
+    messages = protocol.messages()
+    chunks = [messages.UploadInput(model_id=model_id, data=bytes([n]) * 10, file_name="d.zip", file_size=20,
+                                   batch_size=10, batch_number=n, batch_count=2) for n in (1, 2)]
+    status = payment.pay(quote, signer=session.signer, mpe_address=session.channels.mpe_address,
+                         journal=session.journal,
+                         call=lambda metadata: session.daemon.upload_and_validate(iter(chunks),
+                                                                                  payment_metadata=metadata))
+    assert status == "VALIDATING"
+    assert [(e["increment"], e["payment_type"]) for e in control.journal()] == [(price, "train-call")]
+    assert [e["state"] for e in session.journal.entries()] == ["accepted"]
 
 
 def test_a_price_mismatch_is_refused_and_journaled_failed(control, session):
