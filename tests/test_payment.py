@@ -287,3 +287,40 @@ def test_pay_journals_the_outcome(raised, mark):
     assert journal.marks == mark
     signature = seen[0]["snet-payment-channel-signature-bin"]
     assert auth.recover_signer(payment.claim_hash(MPE, 7, 2, 1200), signature) == signer.address
+
+
+class _FakeChannels:
+    """choose() fails with a fix until apply() ran it."""
+
+    def __init__(self, kind="open"):
+        self.fix = channels.ChannelFix(kind, "testorg", "default_group", 10, 172800 if kind == "open" else 0,
+                                       None if kind == "open" else 7)
+        self.applied = []
+
+    def choose(self, price):
+        if not self.applied:
+            raise channels.ChannelProblem("no channel", self.fix)
+        return channels.ChannelChoice(_channel(value=price), _state(), 1, price)
+
+    def apply(self, fix):
+        self.applied.append(fix)
+        return 7
+
+
+@pytest.mark.parametrize("kind,flag", [("open", "open_channel"), ("fund", "fund")])
+def test_channel_fix_needs_its_flag_and_consent(tmp_path, kind, flag):
+    fake = _FakeChannels(kind)
+    with pytest.raises(channels.ChannelProblem):
+        payment.channel_for_payment(_env(tmp_path), fake, 10, yes=True, dry_run=False)
+    with pytest.raises(errors.NotConfirmed, match="no terminal"):
+        payment.channel_for_payment(_env(tmp_path), fake, 10, yes=False, dry_run=False, **{flag: True})
+    with pytest.raises(channels.ChannelProblem, match="dry run"):
+        payment.channel_for_payment(_env(tmp_path), fake, 10, yes=False, dry_run=True, **{flag: True})
+    env = _env(tmp_path, "n\n")
+    with pytest.raises(errors.NotConfirmed):
+        payment.channel_for_payment(env, fake, 10, yes=False, dry_run=False, **{flag: True})
+    assert "an on-chain transaction" in env.stderr.getvalue() and fake.applied == []
+    env = _env(tmp_path, "y\n")
+    choice = payment.channel_for_payment(env, fake, 10, yes=False, dry_run=False, amount=50, **{flag: True})
+    assert choice.channel_id == 7 and [fix.amount for fix in fake.applied] == [50]
+    assert "50 cogs" in env.stderr.getvalue()
