@@ -30,6 +30,10 @@ GENESIS_GAS_LIMIT = 30_000_000
 DEV_ROLES = ("deployer", "provider", "client", "client2", "spare1", "spare2")
 
 
+# The daemon double names itself, so tests can count a client's chain requests apart from the daemon's.
+DAEMON_USER_AGENT = "snet-daemon-double"
+
+
 def dev_private_key(role: str) -> str:
     """Return the 0x-hex private key of a development account."""
     return "0x" + keccak(text=f"snet-cli-training dev account {role}").hex()
@@ -155,7 +159,15 @@ class Chain:
             "eth_getLogs": self.get_logs,
             "eth_feeHistory": self.fee_history,
             "evm_mine": self.mine,
+            "test_takeRequestCounts": self.take_request_counts,
         }
+        self.request_counts: dict[str, int] = {}
+
+    def count(self, agent: str, method: str) -> None:
+        """Count one request of `agent` (the client's User-Agent kind) for `method`."""
+        with self.lock:
+            key = f"{agent}:{method}"
+            self.request_counts[key] = self.request_counts.get(key, 0) + 1
 
     def dispatch(self, method: str, params: list) -> Any:
         handler = self.methods.get(method)
@@ -163,6 +175,12 @@ class Chain:
             raise RpcError(-32601, f"the method {method} does not exist/is not available")
         with self.lock:
             return handler(*params)
+
+    def take_request_counts(self) -> dict[str, int]:
+        """Requests per method since the last take (for tests that count a command's chain calls)."""
+        counts = {m: n for m, n in self.request_counts.items() if not m.endswith(":test_takeRequestCounts")}
+        self.request_counts = {}
+        return counts
 
     def block_number(self) -> str:
         return hex(self.tester.get_block_by_number("latest")["number"])
@@ -308,6 +326,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, request: dict) -> dict:
         reply: dict[str, Any] = {"jsonrpc": "2.0", "id": request.get("id")}
+        agent = "daemon" if self.headers.get("User-Agent", "") == DAEMON_USER_AGENT else "client"
+        self.chain.count(agent, str(request.get("method")))
         try:
             reply["result"] = self.chain.dispatch(request["method"], request.get("params") or [])
         except RpcError as exc:

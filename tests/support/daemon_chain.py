@@ -8,6 +8,8 @@ from importlib import resources
 
 from web3 import Web3
 
+from tests.support.chain import DAEMON_USER_AGENT
+
 ZERO_ADDRESS = "0x" + "00" * 20
 
 
@@ -27,7 +29,7 @@ class ChainView:
     """Reads over HTTP JSON-RPC on every call, like the daemon (no caching)."""
 
     def __init__(self, rpc_url: str, mpe_address: str) -> None:
-        self.web3 = Web3(Web3.HTTPProvider(rpc_url))
+        self.web3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"headers": {"User-Agent": DAEMON_USER_AGENT}}))
         abi_path = resources.files("snet.contracts") / "resources" / "abi" / "MultiPartyEscrow.json"
         abi = [entry for entry in json.loads(abi_path.read_text()) if entry.get("name") == "channels"]
         self.mpe = self.web3.eth.contract(address=Web3.to_checksum_address(mpe_address), abi=abi)

@@ -235,6 +235,10 @@ class LocalStack:
         """Mine `blocks` empty blocks; return the new block number."""
         return int(self._rpc_call("evm_mine", [blocks]), 16)
 
+    def take_chain_request_counts(self) -> dict[str, int]:
+        """JSON-RPC requests per method the chain answered since the last take."""
+        return self._rpc_call("test_takeRequestCounts", [])
+
     def block_number(self) -> int:
         return int(self._rpc_call("eth_blockNumber", []), 16)
 
