@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from eth_utils import keccak, to_checksum_address
 
 from snet_cli_training import errors, jsonfile
+from snet_cli_training.consent import require_consent
 from snet_cli_training.channels import ChannelChoice, ChannelProblem, SessionChannels
 from snet_cli_training.client import ChannelState
 
@@ -109,12 +110,7 @@ def confirm(env: Any, quote_or_text: Quote | str, *, yes: bool, max_price: int |
             f"above --max-price {max_price} cogs: nothing was paid")
     if dry_run:
         return False
-    if yes:
-        return True
-    if not env.is_terminal():
-        raise errors.NotConfirmed("no terminal to confirm on: pass -y/--yes to pay")
-    if not env.ask(question):
-        raise errors.NotConfirmed("not confirmed: nothing was done")
+    require_consent(env, question, yes=yes, what="pay" if quote is not None else "do this")
     return True
 
 

@@ -127,7 +127,7 @@ def test_yes_goes_without_asking(tmp_path):
 
 
 def test_no_terminal_and_no_yes_is_not_confirmed(tmp_path):
-    with pytest.raises(errors.NotConfirmed, match="no terminal to confirm on: pass -y/--yes to pay"):
+    with pytest.raises(errors.NotConfirmed, match="no terminal to confirm on; pass -y/--yes to pay"):
         payment.confirm(_env(tmp_path), _quote(), yes=False, max_price=1000, dry_run=False)
 
 
