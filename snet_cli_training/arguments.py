@@ -104,8 +104,8 @@ def _payment(parser: argparse.ArgumentParser) -> None:
                         help="open a payment channel when there is none (after the same confirmation)")
     parser.add_argument("--fund", action="store_true",
                         help="add funds to or extend the channel when it is short or about to expire (after the same confirmation)")
-    parser.add_argument("--channel-expiration", default="+172800blocks", metavar="EXPIRATION",
-                        help="expiration of an opened or extended channel, as in snet-cli (default: +172800blocks)")
+    parser.add_argument("--pay-again", action="store_true",
+                        help="pay even though an interrupted earlier run's payment for the same work went through")
 
 
 def _waiting(parser: argparse.ArgumentParser, *, flag: bool) -> None:
@@ -224,8 +224,8 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     _model_target(p)
     p.add_argument("path", metavar="PATH", help="the dataset archive, or a folder to pack")
     p.add_argument("--no-check", action="store_true", help="skip the local dataset check (not recommended)")
-    p.add_argument("--chunk-size", type=_positive_int, default=1024 * 1024, metavar="BYTES",
-                   help="bytes per upload message (default: 1 MiB; at most 4,000,000)")
+    p.add_argument("--chunk-size", type=_positive_int, default=4_000_000, metavar="BYTES",
+                   help="bytes per upload message (default and most: 4,000,000, under the daemon's 4 MiB message cap)")
     _payment(p)
     _waiting(p, flag=True)
     _signing(p)

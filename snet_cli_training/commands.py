@@ -89,16 +89,12 @@ def _model_document(model: Any, location: Any) -> dict:
     return model_to_dict(model, location.org_id, location.service_id, location.group_name)
 
 
-def _model_outcome(document: Any, status: ExitStatus = ExitStatus.OK) -> Outcome:
-    return Outcome(document, lambda: render.to_yaml(document), status)
-
-
 def metadata(runner: Runner) -> Outcome:
     """`metadata ORG SERVICE`: the daemon's training metadata."""
     session = _session(runner)
     location = session.service_location()
     document = session.daemon(location.endpoint).get_training_metadata()
-    return Outcome(document, lambda: render.to_yaml(document))
+    return Outcome.structured(document)
 
 
 def _full_names(session: Any, location: Any) -> dict[str, str]:
@@ -184,7 +180,7 @@ def method_metadata(runner: Runner) -> Outcome:
         schema = dataset_schema(MethodLimits.from_mapping(limits))
         return Outcome(schema, lambda: render.to_json(schema))
     document = {"service": grpc_service, "method": grpc_method, **limits}
-    return Outcome(document, lambda: render.to_yaml(document))
+    return Outcome.structured(document)
 
 
 def create_model(runner: Runner) -> Outcome:
@@ -198,7 +194,7 @@ def create_model(runner: Runner) -> Outcome:
         grpc_service, grpc_method, args.name, description=args.description, address_list=addresses,
         is_public=args.is_public)
     session.remember(location, [model])
-    return _model_outcome(_model_document(model, location))
+    return Outcome.structured(_model_document(model, location))
 
 
 def _address(text: str) -> str:
@@ -268,7 +264,7 @@ def get_model(runner: Runner) -> Outcome:
     location = session.model_location(runner.args.model_id)
     model = session.daemon(location.endpoint).get_model(runner.args.model_id)
     session.remember(location, [model])
-    return _model_outcome(_model_document(model, location))
+    return Outcome.structured(_model_document(model, location))
 
 
 def update_model(runner: Runner) -> Outcome:
@@ -290,7 +286,7 @@ def update_model(runner: Runner) -> Outcome:
                         "check with get-model as that address")
     model = daemon.update_model(args.model_id, name=args.name, description=args.description, address_list=address_list)
     session.remember(location, [model])
-    return _model_outcome(_model_document(model, location))
+    return Outcome.structured(_model_document(model, location))
 
 
 def new_address_list(current: list[str], creator: str, add: list[str], remove: list[str]) -> list[str]:
@@ -323,4 +319,56 @@ def delete_model(runner: Runner) -> Outcome:
     if stored is not None:
         session.store.save([dataclasses.replace(stored, status=status)])
     document = {"model_id": args.model_id, "status": status}
-    return Outcome(document, lambda: render.to_yaml(document))
+    return Outcome.structured(document)
+
+
+# --- paid commands and waiting (paid.py, waiting.py) ------------------------------------------
+
+
+def validate_price(runner: Runner) -> Outcome:
+    """`validate-price MODEL_ID`."""
+    from snet_cli_training import paid
+
+    return paid.price(runner, "validate_model")
+
+
+def train_price(runner: Runner) -> Outcome:
+    """`train-price MODEL_ID`."""
+    from snet_cli_training import paid
+
+    return paid.price(runner, "train_model")
+
+
+def upload(runner: Runner) -> Outcome:
+    """`upload MODEL_ID PATH`."""
+    from snet_cli_training import paid
+
+    return paid.upload(runner)
+
+
+def validate(runner: Runner) -> Outcome:
+    """`validate MODEL_ID --link URL`."""
+    from snet_cli_training import paid
+
+    return paid.validate(runner)
+
+
+def train(runner: Runner) -> Outcome:
+    """`train MODEL_ID`."""
+    from snet_cli_training import paid
+
+    return paid.train(runner)
+
+
+def call(runner: Runner) -> Outcome:
+    """`call MODEL_ID METHOD [PARAMS]`."""
+    from snet_cli_training import paid
+
+    return paid.call_service(runner)
+
+
+def wait(runner: Runner) -> Outcome:
+    """`wait MODEL_ID`."""
+    from snet_cli_training import waiting
+
+    return waiting.wait(runner)

@@ -43,9 +43,13 @@ class ConfigurationError(TrainingError):
 
 
 class NotConfirmed(TrainingError):
-    """A payment or deletion needed consent and did not get it."""
+    """A payment or deletion needed consent and did not get it; `document` is the unpaid quote, when there is one."""
 
     exit_status = ExitStatus.NOT_CONFIRMED
+
+    def __init__(self, message: str, document: object = None) -> None:
+        super().__init__(message)
+        self.document = document
 
 
 class DaemonError(TrainingError):

@@ -107,10 +107,13 @@ def confirm(env: Any, quote_or_text: Quote | str, *, yes: bool, max_price: int |
     if quote is not None and max_price is not None and quote.price_cogs > max_price:
         raise errors.NotConfirmed(
             f"the price of {_RPC_WORDS[quote.rpc]} is {quote.price_cogs} cogs ({quote.price} {TOKEN}), "
-            f"above --max-price {max_price} cogs: nothing was paid")
+            f"above --max-price {max_price} cogs: nothing was paid", quote.to_dict(paid=False))
     if dry_run:
         return False
-    require_consent(env, question, yes=yes, what="pay" if quote is not None else "do this")
+    try:
+        require_consent(env, question, yes=yes, what="pay" if quote is not None else "do this")
+    except errors.NotConfirmed as refused:
+        raise errors.NotConfirmed(str(refused), quote.to_dict(paid=False) if quote is not None else None) from None
     return True
 
 

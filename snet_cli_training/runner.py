@@ -22,6 +22,13 @@ class Outcome:
     text: str | Callable[[], str]
     status: ExitStatus = ExitStatus.OK
 
+    @classmethod
+    def structured(cls, document: Any, status: ExitStatus = ExitStatus.OK) -> Outcome:
+        """A result whose human text is the document itself in snet-cli's YAML style."""
+        from snet_cli_training import render
+
+        return cls(document, lambda: render.to_yaml(document), status)
+
     def human_text(self) -> str:
         return self.text() if callable(self.text) else self.text
 
@@ -58,6 +65,9 @@ class Runner:
             return outcome.status
         except TrainingError as exc:
             self._error(str(exc))
+            document = getattr(exc, "document", None)
+            if document is not None and self.json:  # CLI.md: exit 6 still prints the unpaid quote
+                self._emit(Outcome(document, ""))
             return exc.exit_status
         except KeyboardInterrupt:
             self._error("interrupted")

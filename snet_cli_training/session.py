@@ -130,6 +130,18 @@ class TrainingSession:
             for m in models if m.model_id]
         self.store.save(records)
 
+    def remember_status(self, model_id: str, location: ModelLocation, status: str) -> None:
+        """Record a status the daemon reported for a model after a paid call."""
+        from snet_cli_training.store import StoredModel
+
+        stored = self.store.find(model_id, self.network)
+        if stored is not None:
+            self.store.save([dataclasses.replace(stored, status=status)])
+        elif location.grpc_service_name:
+            self.store.save([StoredModel(model_id, self.network, location.org_id, location.service_id,
+                                         location.group_name, location.endpoint, location.grpc_service_name,
+                                         location.grpc_method_name, status)])
+
     def close(self) -> None:
         for daemon in self._daemons.values():
             daemon.close()

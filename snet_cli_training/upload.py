@@ -19,7 +19,7 @@ from snet_cli_training import dataset, protocol
 from snet_cli_training.environment import Environment
 from snet_cli_training.errors import DatasetPathError, UserInputError
 
-DEFAULT_CHUNK_BYTES = 1024 * 1024
+DEFAULT_CHUNK_BYTES = 4_000_000
 # One message, chunk plus authorization (~150 bytes) plus the other UploadInput fields, must
 # stay under the daemon's default 4 MiB (4,194,304-byte) gRPC message cap; this leaves ~190 kB.
 MAX_CHUNK_BYTES = 4_000_000

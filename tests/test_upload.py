@@ -64,7 +64,7 @@ def test_default_chunk_is_one_mib_and_the_remainder_comes_last(tmp_path):
     path = write(tmp_path / "data.tar", 2 * DEFAULT_CHUNK_BYTES + 5)
     source = UploadSource(path, MODEL_ID)
     sizes = [len(m.data) for m in source]
-    assert DEFAULT_CHUNK_BYTES == 1024 * 1024
+    assert DEFAULT_CHUNK_BYTES == MAX_CHUNK_BYTES == 4_000_000
     assert sizes == [DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_BYTES, 5]
     assert source.batch_count == 3
 
