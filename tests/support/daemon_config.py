@@ -37,6 +37,9 @@ class Faults:
     unavailable_once: list[str] = field(default_factory=list)  # next call of each: UNAVAILABLE
     reject_next_dataset: bool = False             # next validation ends in ERRORED
     stall: dict[str, float] = field(default_factory=dict)      # seconds to wait before answering
+    stall_per_chunk: float = 0.0                  # uploads: seconds to wait after each chunk
+    mine_per_chunk: int = 0                       # uploads: blocks the chain mines after each chunk
+    stall_after_commit: dict[str, float] = field(default_factory=dict)  # seconds between commit and answer
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def update(self, changes: dict) -> None:
@@ -50,10 +53,18 @@ class Faults:
                     self.reject_next_dataset = bool(value)
                 elif name == "stall":
                     self.stall.update({rpc: float(seconds) for rpc, seconds in value.items()})
+                elif name == "stall_per_chunk":
+                    self.stall_per_chunk = float(value)
+                elif name == "mine_per_chunk":
+                    self.mine_per_chunk = int(value)
+                elif name == "stall_after_commit":
+                    self.stall_after_commit.update({rpc: float(seconds) for rpc, seconds in value.items()})
                 elif name == "clear":
                     self.drop_stream_after, self.reject_next_dataset = None, False
                     self.unavailable_once.clear()
                     self.stall.clear()
+                    self.stall_per_chunk, self.mine_per_chunk = 0.0, 0
+                    self.stall_after_commit.clear()
                 else:
                     raise ValueError(f"unknown fault: {name}")
 
@@ -78,7 +89,17 @@ class Faults:
         with self.lock:
             return self.stall.get(rpc, 0.0)
 
+    def per_chunk(self) -> tuple[float, int]:
+        with self.lock:
+            return self.stall_per_chunk, self.mine_per_chunk
+
+    def after_commit_seconds(self, rpc: str) -> float:
+        with self.lock:
+            return self.stall_after_commit.get(rpc, 0.0)
+
     def as_dict(self) -> dict:
         with self.lock:
             return {"drop_stream_after": self.drop_stream_after, "unavailable_once": list(self.unavailable_once),
-                    "reject_next_dataset": self.reject_next_dataset, "stall": dict(self.stall)}
+                    "reject_next_dataset": self.reject_next_dataset, "stall": dict(self.stall),
+                    "stall_per_chunk": self.stall_per_chunk, "mine_per_chunk": self.mine_per_chunk,
+                    "stall_after_commit": dict(self.stall_after_commit)}

@@ -93,6 +93,20 @@ class DaemonHandlers:
         if self.faults.take_unavailable(rpc):
             raise Failure(UNAVAILABLE, grpc.StatusCode.UNAVAILABLE)
 
+    def _after_commit(self, rpc: str) -> None:
+        """The stall_after_commit fault: the payment is committed, the answer is late."""
+        seconds = self.faults.after_commit_seconds(rpc)
+        if seconds:
+            time.sleep(seconds)
+
+    def _per_chunk(self) -> None:
+        """The per-chunk upload faults: wait, and let the chain move on."""
+        seconds, blocks = self.faults.per_chunk()
+        if seconds:
+            time.sleep(seconds)
+        if blocks:
+            self.chain.web3.provider.make_request("evm_mine", [blocks])
+
     def _begin_payment(self, context: grpc.ServicerContext, default_type: str, allowed: tuple[str, ...],
                        price: Callable[[PaymentRequest], int]) -> Transaction:
         payment = self.payments.parse(_metadata(context), default_type, allowed)
@@ -122,6 +136,7 @@ class DaemonHandlers:
                 response = fn(request)
                 if transaction:
                     transaction.commit(f"{protocol.DAEMON_SERVICE}/{rpc}", transaction.payment.model_id or "")
+                    self._after_commit(rpc)
                 return response
             except (Failure, PaymentError) as exc:
                 context.abort(exc.code, exc.message)
@@ -292,6 +307,7 @@ class DaemonHandlers:
                 with self.store.lock:
                     record.status = status
             transaction.commit(f"{protocol.DAEMON_SERVICE}/upload_and_validate", transaction.payment.model_id or "")
+            self._after_commit("upload_and_validate")
             return self.m.StatusResponse(status=status)
         except (Failure, PaymentError) as exc:
             context.abort(exc.code, exc.message)
@@ -325,6 +341,7 @@ class DaemonHandlers:
             upload.update(sha256=digest.hexdigest(), size=size)
             if drop_after is not None and len(chunks) >= drop_after:
                 raise Failure(UNAVAILABLE, grpc.StatusCode.UNAVAILABLE)
+            self._per_chunk()
         if upload is not None:
             upload["complete"] = True
         return model_id
