@@ -245,7 +245,8 @@ def test_ctrl_c_exits_130_without_a_traceback(stack, home, daemon):
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                                stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not _connected_to(process.pid, stack.daemon_port):
+    while not _connected_to(process.pid, stack.daemon_port):
+        assert time.monotonic() < deadline, "the command never reached the daemon"
         time.sleep(0.1)
     time.sleep(0.3)
     process.send_signal(signal.SIGINT)
@@ -259,12 +260,13 @@ def _connected_to(pid: int, port: int) -> bool:
     """Whether process `pid` has a TCP connection to 127.0.0.1:`port` (it is inside the daemon call)."""
     try:
         inodes = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
-        rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+        # gRPC may connect over IPv6 with a v4-mapped address: look in both tables.
+        rows = [row for table in ("/proc/net/tcp", "/proc/net/tcp6") for row in Path(table).read_text().splitlines()[1:]]
     except OSError:
         return False
     for row in rows:
         fields = row.split()
-        remote_port = int(fields[2].split(":")[1], 16)
+        remote_port = int(fields[2].rsplit(":", 1)[1], 16)
         if remote_port == port and fields[3] == "01" and f"socket:[{fields[9]}]" in inodes:
             return True
     return False

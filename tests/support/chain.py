@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from collections.abc import Callable
 
 from eth_keys import keys
 from eth_utils import keccak
+from tests.support.http_base import QuietHandler
 
 CHAIN_ID = 1337
 GAS_PRICE = 2 * 10**9
@@ -298,18 +298,8 @@ class Chain:
         return self.block_number()
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     chain: Chain
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in one write, but keep Nagle off anyway:
-        # delayed ACKs otherwise cost ~40 ms per keep-alive request.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, *_args: Any) -> None:
-        pass
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
