@@ -270,3 +270,10 @@ def _connected_to(pid: int, port: int) -> bool:
         if remote_port == port and fields[3] == "01" and f"socket:[{fields[9]}]" in inodes:
             return True
     return False
+
+
+def test_a_daemon_without_training_says_so(stack, home, daemon):
+    daemon.configure(training_enabled=False)
+    result = training(home, "metadata", stack.org_id, stack.service_id)
+    assert result.returncode == 1 and result.stdout == ""
+    assert "training" in result.stderr.splitlines()[-1].lower() and result.stderr.splitlines()[-1].startswith("ERROR: ")
