@@ -326,6 +326,9 @@ def test_upload_rechecks_every_chunk_and_rolls_back_the_payment(daemon):
             yield M.UploadAndValidateRequest(authorization=daemon.auth(client, "upload_and_validate"),
                                              upload_input=M.UploadInput(model_id=model_id, data=chunk,
                                                                         file_name="d.zip", batch_number=number))
+            deadline = time.monotonic() + 5
+            while _chunks_taken(daemon, model_id) < number and time.monotonic() < deadline:
+                time.sleep(0.01)  # the daemon has read this chunk: now the chain moves on
             daemon.stack.mine(3)
 
     assert daemon.upload(fresh_each_time(), metadata).status == 1  # VALIDATING
@@ -335,6 +338,12 @@ def test_upload_rechecks_every_chunk_and_rolls_back_the_payment(daemon):
     assert [e["rpc"] for e in daemon.control.journal()] == ["training.Daemon/upload_and_validate"]
     time.sleep(0.35)
     assert daemon.get_model(client, model_id).status == 2  # VALIDATED
+
+
+def _chunks_taken(daemon, model_id: str) -> int:
+    """Chunks the daemon has read of the model's second upload (the first one in that test is refused)."""
+    uploads = daemon.control.model(model_id)["uploads"]
+    return len(uploads[1]["chunks"]) if len(uploads) > 1 else 0
 
 
 def test_reset_is_fast(daemon):

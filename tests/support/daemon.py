@@ -70,6 +70,12 @@ class DaemonDouble:
         return record.raw()
 
 
+
+# Flow control like a daemon whose client is across a real network: HTTP/2 windows stay at the
+# 64 KiB default instead of growing by BDP probing on loopback (where a slow handler would let
+# the client queue megabytes, far more than any WAN link holds in flight).
+FLOW_CONTROL = [("grpc.http2.bdp_probe", 0), ("grpc.http2.lookahead_bytes", 65536)]
+
 def start(rpc: str, mpe: str, payment_address: str, group_id: bytes, service_proto: str, port: int = 0,
           price_cogs: int = 10, expiration_threshold: int = 100) -> DaemonDouble:
     chain = ChainView(rpc, mpe)
@@ -79,7 +85,7 @@ def start(rpc: str, mpe: str, payment_address: str, group_id: bytes, service_pro
     handlers = DaemonHandlers(chain, store, provider, payments, ServiceSpec(service_proto), config, faults,
                               price_cogs)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), handlers=handlers.generic_handlers(),
-                         options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)])
+                         options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), *FLOW_CONTROL])
     bound = server.add_insecure_port(f"127.0.0.1:{port}")
     server.start()
     return DaemonDouble(server, bound, store, provider, payments, config, faults)
