@@ -190,7 +190,7 @@ def test_refusals_before_paying_pay_nothing(stack, home, home2, daemon, tmp_path
 
 
 def test_an_identity_without_a_channel_is_told_how_to_open_one(stack, daemon, tmp_path):
-    role = "paid-e2e-no-channel"
+    role = "spare2"  # funded with ether in the genesis, no tokens, no channel
     spare = tmp_path / "spare"
     network = provision.Network(rpc=stack.rpc, ipfs_port=stack.ipfs_port, registry=stack.registry_address,
                                 mpe=stack.mpe_address, token=stack.token_address,
@@ -202,6 +202,13 @@ def test_an_identity_without_a_channel_is_told_how_to_open_one(stack, daemon, tm
     dry = failed(training(spare, "validate", model_id, "--link", LINK, "--dry-run"))
     assert "snet channel open" in dry
     assert daemon.journal() == []
+
+    stack.fund_escrow(chain.dev_private_key(role), 10**6)
+    refused = training(spare, "validate", model_id, "--link", LINK, "--open-channel")
+    assert refused.returncode == ExitStatus.NOT_CONFIRMED and daemon.journal() == []  # no terminal, no -y: no channel
+    opened = ok_json(training(spare, "validate", model_id, "--link", LINK, "--open-channel", "-y"))
+    assert opened["paid"] is True and opened["signed_amount_cogs"] == VALIDATE_PRICE
+    assert [(e["channel_id"], e["increment"]) for e in daemon.journal()] == [(opened["channel_id"], VALIDATE_PRICE)]
 
 
 # --- 3. a terminal --------------------------------------------------------------------------------

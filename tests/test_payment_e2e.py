@@ -9,11 +9,10 @@ import types
 from pathlib import Path
 
 import pytest
-from web3 import Web3
 
 from snet_cli_training import auth, channels, client, errors, payment, protocol, service
 from snet_cli_training.environment import Environment
-from tests.support import chain, contracts, provision
+from tests.support import chain, provision
 
 LINK = "https://example.com/data.zip"
 
@@ -159,17 +158,6 @@ def test_reconciliation_finds_an_accepted_payment_whose_answer_was_lost(control,
     assert [e["state"] for e in session.journal.entries()] == ["accepted", "failed"]
 
 
-def _fund_spare(stack, address: str, cogs: int) -> None:
-    """Give `address` tokens (from the provider) and deposit them into its escrow."""
-    w3 = Web3(Web3.HTTPProvider(stack.rpc))
-    token = contracts.contract(w3, "SingularityNetToken", stack.token_address)
-    mpe = contracts.contract(w3, "MultiPartyEscrow", stack.mpe_address)
-    key = chain.dev_private_key("spare1")
-    contracts.transact(w3, stack.provider.private_key, token.functions.transfer(address, cogs), gas=200_000)
-    contracts.transact(w3, key, token.functions.approve(stack.mpe_address, cogs), gas=200_000)
-    contracts.transact(w3, key, mpe.functions.deposit(cogs), gas=200_000)
-
-
 def test_missing_and_short_channels_are_fixed_only_with_consent(stack, control, tmp_path, monkeypatch):
     spare_home = tmp_path / "spare1"
     network = provision.Network(rpc=stack.rpc, ipfs_port=stack.ipfs_port, registry=stack.registry_address,
@@ -197,7 +185,7 @@ def test_missing_and_short_channels_are_fixed_only_with_consent(stack, control, 
             payment.prepare(session.env, session.channels, session.journal, open_channel=True, yes=True, **prepare)
         assert session.channels.my_channels() == []
 
-        _fund_spare(stack, address, 10**6)
+        stack.fund_escrow(chain.dev_private_key("spare1"), 10**6)
         quote, _ = payment.prepare(session.env, session.channels, session.journal, open_channel=True, yes=True,
                                    **prepare)
         opened = session.channels.my_channels()

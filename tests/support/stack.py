@@ -239,6 +239,20 @@ class LocalStack:
         """JSON-RPC requests per method the chain answered since the last take."""
         return self._rpc_call("test_takeRequestCounts", [])
 
+    def fund_escrow(self, private_key: str, cogs: int) -> None:
+        """Give the key's address `cogs` tokens (from the provider) and deposit them into its MPE escrow."""
+        from eth_account import Account
+
+        from tests.support import contracts
+
+        w3 = self.web3()
+        address = Account.from_key(private_key).address
+        token = contracts.contract(w3, "SingularityNetToken", self.token_address)
+        mpe = contracts.contract(w3, "MultiPartyEscrow", self.mpe_address)
+        contracts.transact(w3, self.provider.private_key, token.functions.transfer(address, cogs), gas=200_000)
+        contracts.transact(w3, private_key, token.functions.approve(self.mpe_address, cogs), gas=200_000)
+        contracts.transact(w3, private_key, mpe.functions.deposit(cogs), gas=200_000)
+
     def block_number(self) -> int:
         return int(self._rpc_call("eth_blockNumber", []), 16)
 
