@@ -12,6 +12,7 @@ _REPO_ROOT = str(Path(__file__).resolve().parents[1])
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
+from tests.support.cli import copy_home  # noqa: E402
 from tests.support.stack import LocalStack, default_daemon_hook, run_snet  # noqa: E402
 
 
@@ -32,3 +33,23 @@ def snet(stack):
         return run_snet(home or stack.client.home, *args, **kwargs)
 
     return run
+
+
+@pytest.fixture
+def daemon(stack):
+    """The daemon double's control, reset: no models, payments or faults from earlier tests."""
+    control = stack.daemon_handle.control
+    control.reset()
+    return control
+
+
+@pytest.fixture
+def home(stack, tmp_path, daemon):
+    """A private copy of the client's HOME: its model store, signature cache and journal start empty."""
+    return copy_home(stack.client.home, tmp_path / "client")
+
+
+@pytest.fixture
+def home2(stack, tmp_path, daemon):
+    """A private copy of the second client's HOME."""
+    return copy_home(stack.client2.home, tmp_path / "client2")

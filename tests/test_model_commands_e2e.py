@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
 
-import pytest
 
 from snet_cli_training.errors import ExitStatus
-from tests.support.stack import run_snet, snet_executable
+from tests.support.cli import create_model, ok_json, training
+from tests.support.stack import snet_executable
 
 MODEL_KEYS = {"model_id", "status", "name", "description", "grpc_service_name", "grpc_method_name", "is_public",
               "address_list", "training_data_link", "created_by_address", "updated_by_address", "created_date",
@@ -23,43 +22,8 @@ LIMIT_KEYS = {"dataset_max_size_mb", "dataset_max_count_files", "dataset_max_siz
               "dataset_type", "dataset_description", "default_model_id", "max_models_per_user"}
 
 
-def _copy_home(source: str, target: Path) -> Path:
-    target.mkdir()
-    shutil.copytree(Path(source) / ".snet", target / ".snet")
-    return target
-
-
-@pytest.fixture
-def daemon(stack):
-    control = stack.daemon_handle.control
-    control.reset()
-    return control
-
-
-@pytest.fixture
-def home(stack, tmp_path, daemon):
-    """A private copy of the client's HOME: its model store and signature cache start empty."""
-    return _copy_home(stack.client.home, tmp_path / "client")
-
-
-@pytest.fixture
-def home2(stack, tmp_path, daemon):
-    return _copy_home(stack.client2.home, tmp_path / "client2")
-
-
-def training(home: Path, *args: str, json_output: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
-    result = run_snet(home, "training", *args, *(["--json"] if json_output else []), timeout=timeout)
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
-
-
-def ok_json(result: subprocess.CompletedProcess):
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout)
-
-
 def create(home: Path, stack, name: str, *extra: str) -> dict:
-    return ok_json(training(home, "create-model", stack.org_id, stack.service_id, "--name", name, *extra))
+    return create_model(home, stack, name, *extra)
 
 
 def test_metadata_methods_and_method_metadata(stack, home):

@@ -16,12 +16,11 @@ import time
 import zipfile
 from pathlib import Path
 
-import pytest
 
 from snet_cli_training.errors import ExitStatus
 from tests.support import chain, provision
+from tests.support.cli import create_model, failed, ok_json, snet_env, training
 from tests.support.stack import snet_executable
-from tests.test_model_commands_e2e import _copy_home
 
 VALIDATE_PRICE, TRAIN_PRICE, CALL_PRICE = 200, 300, 10
 LINK = "https://example.com/data.zip"
@@ -30,51 +29,8 @@ PAID_KEYS = {"model_id", "rpc", "status", "price_cogs", "price", "token", "chann
 QUOTE_KEYS = PAID_KEYS - {"status"}
 
 
-@pytest.fixture
-def daemon(stack):
-    control = stack.daemon_handle.control
-    control.reset()
-    return control
-
-
-@pytest.fixture
-def home(stack, tmp_path, daemon):
-    return _copy_home(stack.client.home, tmp_path / "client")
-
-
-@pytest.fixture
-def home2(stack, tmp_path, daemon):
-    return _copy_home(stack.client2.home, tmp_path / "client2")
-
-
-def _env(home: Path) -> dict:
-    return dict(os.environ, HOME=str(home), PYTHONWARNINGS="ignore")
-
-
-def training(home: Path, *args: str, json_output: bool = True, timeout: float = 90) -> subprocess.CompletedProcess:
-    """`snet training ...` with no terminal (stdin is an empty pipe)."""
-    result = subprocess.run([snet_executable(), "training", *args, *(["--json"] if json_output else [])],
-                            env=_env(home), cwd=str(home), capture_output=True, text=True, timeout=timeout, input="")
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
-
-
-def ok_json(result: subprocess.CompletedProcess):
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout)
-
-
-def failed(result: subprocess.CompletedProcess, code: int = ExitStatus.ERROR) -> str:
-    """The last stderr line of a refused command (stdout empty for exit 1)."""
-    assert result.returncode == code, result.stdout + result.stderr
-    if code == ExitStatus.ERROR:
-        assert result.stdout == ""
-        assert result.stderr.strip().splitlines()[-1].startswith("ERROR: "), result.stderr
-    return result.stderr
-
-
 def create(home: Path, stack, name: str = "paid", *extra: str) -> str:
-    return ok_json(training(home, "create-model", stack.org_id, stack.service_id, "--name", name, *extra))["model_id"]
+    return create_model(home, stack, name, *extra)["model_id"]
 
 
 def paid_rpcs(daemon) -> list[tuple[str, str, int, str]]:
@@ -216,7 +172,7 @@ def test_an_identity_without_a_channel_is_told_how_to_open_one(stack, daemon, tm
 def _on_terminal(home: Path, args: list[str], answer: str, timeout: float = 60) -> tuple[int, str, str]:
     """Run snet with a pty as stdin and stderr (stdout a pipe); answer the question; (exit, stdout, terminal)."""
     master, slave = pty.openpty()
-    process = subprocess.Popen([snet_executable(), "training", *args], env=_env(home), cwd=str(home), stdin=slave,
+    process = subprocess.Popen([snet_executable(), "training", *args], env=snet_env(home), cwd=str(home), stdin=slave,
                                stderr=slave, stdout=subprocess.PIPE, text=True, start_new_session=True)
     os.close(slave)
     seen, answered, deadline = b"", False, time.monotonic() + timeout
@@ -321,7 +277,7 @@ def test_an_unavailable_daemon_costs_nothing_and_a_rerun_pays_once(stack, home, 
 
 def _upload_process(home: Path, model_id: str, archive: Path) -> subprocess.Popen:
     return subprocess.Popen([snet_executable(), "training", "upload", model_id, str(archive), "--chunk-size", "32768",
-                             "-y", "--json"], env=_env(home), cwd=str(home), stdin=subprocess.DEVNULL,
+                             "-y", "--json"], env=snet_env(home), cwd=str(home), stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -1,0 +1,51 @@
+"""Running `snet training` as a user would, in the end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from snet_cli_training.errors import ExitStatus
+from tests.support.stack import snet_executable
+
+
+def copy_home(source: str | Path, target: Path) -> Path:
+    """A private copy of an identity's snet-cli HOME: its own model store, caches and journals."""
+    target.mkdir()
+    shutil.copytree(Path(source) / ".snet", target / ".snet")
+    return target
+
+
+def snet_env(home: Path) -> dict[str, str]:
+    return dict(os.environ, HOME=str(home), PYTHONWARNINGS="ignore")
+
+
+def training(home: Path, *args: str, json_output: bool = True, timeout: float = 90) -> subprocess.CompletedProcess:
+    """`snet training ...` as HOME's identity, with no terminal (stdin is an empty pipe); never a traceback."""
+    result = subprocess.run([snet_executable(), "training", *args, *(["--json"] if json_output else [])],
+                            env=snet_env(home), cwd=str(home), capture_output=True, text=True, timeout=timeout, input="")
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def ok_json(result: subprocess.CompletedProcess):
+    """The JSON document of a command that succeeded."""
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+def failed(result: subprocess.CompletedProcess, code: int = ExitStatus.ERROR) -> str:
+    """The stderr of a refused command (for exit 1: stdout empty, last line `ERROR: ...`)."""
+    assert result.returncode == code, result.stdout + result.stderr
+    if code == ExitStatus.ERROR:
+        assert result.stdout == ""
+        assert result.stderr.strip().splitlines()[-1].startswith("ERROR: "), result.stderr
+    return result.stderr
+
+
+def create_model(home: Path, stack, name: str, *extra: str) -> dict:
+    """`create-model` on the stack's service; the new model."""
+    return ok_json(training(home, "create-model", stack.org_id, stack.service_id, "--name", name, *extra))
