@@ -31,7 +31,6 @@ AUTHORIZED_RPCS = frozenset({
     "create_model", "validate_model_price", "upload_and_validate", "validate_model", "train_model_price",
     "train_model", "delete_model", "get_all_models", "get_model", "update_model",
 })
-RPC_WINDOW = 5
 UNIFIED_WINDOW = 600
 # Blocks kept in hand before a cached "unified" signature is replaced: covers the lag between
 # our node and the daemon's, and a long command that starts near the end of the window.

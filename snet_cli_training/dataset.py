@@ -33,7 +33,6 @@ OTHER = "other"
 
 UNKNOWN_FORMAT = "unknown"
 TAR_FORMATS = ("tar", "tar.gz", "tar.bz2", "tar.xz")
-ARCHIVE_FORMATS = ("zip", *TAR_FORMATS)
 DIRECTORY_ARCHIVE_FORMATS = ("zip", "tar.gz", "tar")
 
 _SUFFIXES = (

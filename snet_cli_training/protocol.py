@@ -53,9 +53,3 @@ def method_path(service: str, rpc: str) -> str:
     """The gRPC path of an RPC, e.g. `/training.Daemon/get_model`."""
     return f"/{service}/{rpc}"
 
-
-def method_options_extensions() -> dict[str, object]:
-    """The `training.*` MethodOptions extensions (dataset limits) of the private pool, by field name."""
-    private = pool()
-    file_desc = private.FindFileByName("training.proto")
-    return {name: ext for name, ext in file_desc.extensions_by_name.items()}
