@@ -59,34 +59,53 @@ class PaidCall:
                                dry_run=self.args.dry_run)
         return quote, prior, (journal, channels.mpe_address)
 
-    def pay_once(self, price: int, send: Callable[[list[tuple[str, Any]]], Any]) -> tuple[Any, bool, Any]:
-        """Quote `price`, ask, pay with `send(payment_metadata)`: (quote, paid, what send returned or None).
+    def pay_once(self, price: int, send: Callable[[list[tuple[str, Any]]], Any]) -> tuple[dict, bool, Any]:
+        """Quote `price`, ask, pay with `send(payment_metadata)`: (the quote's document, paid, what send returned).
 
         Not paid: a dry run, or a retry of work an interrupted earlier run already paid for.
         """
+        from snet_cli_training.channels import ChannelProblem
         from snet_cli_training.payment import confirm, pay
 
-        quote, prior, (journal, mpe_address) = self.quote(price)
+        try:
+            quote, prior, (journal, mpe_address) = self.quote(price)
+        except ChannelProblem as problem:
+            if self.args.dry_run and (self.args.open_channel if problem.fix.kind == "open" else self.args.fund):
+                return self._dry_run_before_channel_fix(price, problem.fix), False, None
+            raise
         if prior is not None and not prior.outcome_was_known and not self.args.pay_again:
             self.env.say(f"{prior.describe()}; not paying again (pass --pay-again to pay for it once more)")
-            return quote, False, None
+            return quote.to_dict(paid=False), False, None
         if not confirm(self.env, quote, yes=self.args.yes, max_price=self.args.max_price, dry_run=self.args.dry_run):
             self.env.say(f"dry run, nothing was signed or paid: {quote.describe()}")
-            return quote, False, None
+            return quote.to_dict(paid=False), False, None
         result = pay(quote, signer=self.session.authorizer.signer, mpe_address=mpe_address, journal=journal, call=send)
         self.env.say(f"paid {quote.price_cogs} cogs ({quote.price} FET) on channel {quote.channel_id}")
-        return quote, True, result
+        return quote.to_dict(paid=True), True, result
+
+    def _dry_run_before_channel_fix(self, price: int, fix: Any) -> dict:
+        """A dry run's report when the real command would first open or fund the channel (after asking)."""
+        from snet.cli.utils.token2cogs import cogs2strtoken
+
+        document = {"model_id": self.model_id, "rpc": self.rpc, "price_cogs": price, "price": cogs2strtoken(price),
+                    "token": "FET", "channel_id": fix.channel_id, "paid": False, "channel_action": fix.snet_command()}
+        if self.args.max_price is not None and price > self.args.max_price:
+            raise errors.NotConfirmed(f"the price is {price} cogs, above --max-price {self.args.max_price} cogs: "
+                                      "nothing was paid", document)
+        self.env.say(f"dry run, nothing was signed, sent or paid: the real command would first run "
+                     f"`{fix.snet_command()}` (after asking), then pay {price} cogs")
+        return document
 
     def run(self, price: int, send: Callable[[list[tuple[str, Any]]], str]) -> Outcome:
         """A paid training RPC: pay once, then CLI.md's result (with --wait, the final status)."""
         from snet_cli_training.protocol import STATUS_NAMES
 
-        quote, paid, status = self.pay_once(price, send)
+        document, paid, status = self.pay_once(price, send)
         if paid:
             self.session.remember_status(self.model_id, self.location, status)
         else:
             status = STATUS_NAMES[self.daemon.get_model(self.model_id).status]
-        document = {**quote.to_dict(paid=paid), "status": status}
+        document = {**document, "status": status}
         if paid and getattr(self.args, "wait", False):
             from snet_cli_training.waiting import wait_for
 
@@ -228,9 +247,8 @@ def call_service(runner: Runner) -> Outcome:
             raise map_rpc_error(exc, endpoint=call.location.endpoint, rpc=args.method, model_id=call.model_id,
                                 signer_address=call.session.authorizer.signer.address) from exc
 
-    quote, paid, response = call.pay_once(target.price_in_cogs, send)
+    document, paid, response = call.pay_once(target.price_in_cogs, send)
     if not paid:
-        document = quote.to_dict(paid=False)
         return Outcome.structured(document)
     document = json_format.MessageToDict(response, preserving_proto_field_name=True)
     return Outcome(document, lambda: str(response).rstrip("\n"))

@@ -160,6 +160,11 @@ def test_an_identity_without_a_channel_is_told_how_to_open_one(stack, daemon, tm
     assert daemon.journal() == []
 
     stack.fund_escrow(chain.dev_private_key(role), 10**6)
+    would = ok_json(training(spare, "validate", model_id, "--link", LINK, "--open-channel", "--dry-run"))
+    assert (would["paid"], would["channel_id"]) == (False, None)
+    assert would["channel_action"].startswith("snet channel open testorg default_group ")
+    over = training(spare, "validate", model_id, "--link", LINK, "--open-channel", "--dry-run", "--max-price", "1")
+    assert over.returncode == ExitStatus.NOT_CONFIRMED and json.loads(over.stdout)["paid"] is False
     refused = training(spare, "validate", model_id, "--link", LINK, "--open-channel")
     assert refused.returncode == ExitStatus.NOT_CONFIRMED and daemon.journal() == []  # no terminal, no -y: no channel
     opened = ok_json(training(spare, "validate", model_id, "--link", LINK, "--open-channel", "-y"))
