@@ -161,9 +161,19 @@ def progress_bar(env: Environment, total: int, description: str) -> Iterator[Pro
         return
     from tqdm import tqdm
 
+    # A terminal that reports no size (a fresh pty, a serial console) makes tqdm draw nothing: assume 80x24.
+    sized = _terminal_columns(env.stderr) > 0
     with tqdm(total=total, desc=description, unit="B", unit_scale=True, unit_divisor=1024, file=env.stderr,
-              dynamic_ncols=True, miniters=1, leave=True) as bar:
+              dynamic_ncols=sized, ncols=None if sized else 80, nrows=None if sized else 24, miniters=1,
+              leave=True) as bar:
         def update(bytes_sent: int) -> None:
             bar.update(bytes_sent - bar.n)
 
         yield update
+
+
+def _terminal_columns(stream: Any) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 0

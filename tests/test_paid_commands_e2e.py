@@ -219,6 +219,16 @@ def test_the_question_is_asked_on_the_terminal(stack, home, daemon):
     assert paid_rpcs(daemon) == [("validate_model", model_id, VALIDATE_PRICE, "train-call")]
 
 
+def test_an_upload_on_a_terminal_shows_progress_on_stderr_only(stack, home, daemon, tmp_path):
+    model_id = create(home, stack, "progress")
+    archive = zip_dataset(tmp_path / "progress.zip", files=4, size=200_000)
+    code, out, terminal = _on_terminal(home, ["upload", model_id, str(archive), "--chunk-size", "65536", "--json"], "y")
+    assert code == 0, terminal
+    assert "upload progress.zip" in terminal and "100%" in terminal and "B/s" in terminal  # tqdm: rate, on the terminal
+    assert json.loads(out)["size_bytes"] == archive.stat().st_size  # stdout holds the JSON document and nothing else
+    assert paid_rpcs(daemon) == [("upload_and_validate", model_id, VALIDATE_PRICE, "train-call")]
+
+
 # --- 4. a long upload -----------------------------------------------------------------------------
 
 def test_an_upload_across_many_blocks_is_re_signed_and_paid_once(stack, home, daemon, tmp_path):
