@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from eth_keys import keys
 from eth_utils import keccak
+from tests.support import http_base
 from tests.support.http_base import QuietHandler
 
 CHAIN_ID = 1337
@@ -338,22 +339,14 @@ class _Handler(QuietHandler):
 
 def serve(port: int = 0, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     """Build the chain and an HTTP server for it (call serve_forever yourself)."""
-    handler = type("ChainHandler", (_Handler,), {"chain": Chain()})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    return http_base.serve(type("ChainHandler", (_Handler,), {"chain": Chain()}), port, host)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-    server = serve(args.port)
-    print(json.dumps({"rpc": f"http://127.0.0.1:{server.server_address[1]}"}), flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    http_base.run_until_interrupted(serve(args.port), lambda port: {"rpc": f"http://127.0.0.1:{port}"})
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import socket
-from http.server import BaseHTTPRequestHandler
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
@@ -21,4 +23,20 @@ class QuietHandler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, *_args: Any) -> None:
+        pass
+
+
+def serve(handler: type[QuietHandler], port: int = 0, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    """A threading HTTP server for `handler` (call serve_forever yourself)."""
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+def run_until_interrupted(server: ThreadingHTTPServer, ready: Callable[[int], dict]) -> None:
+    """Print `ready(port)` as one JSON line (the parent waits for it), then serve until Ctrl-C."""
+    print(json.dumps(ready(server.server_address[1])), flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
         pass

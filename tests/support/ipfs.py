@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+from tests.support import http_base
 from tests.support.http_base import QuietHandler
 
 CHUNK_SIZE = 256 * 1024
@@ -267,23 +268,15 @@ class _Handler(QuietHandler):
 
 def serve(port: int = 0, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     """An IPFS stand-in server with an empty store (call serve_forever yourself)."""
-    handler = type("IpfsHandler", (_Handler,), {"store": Store()})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    return http_base.serve(type("IpfsHandler", (_Handler,), {"store": Store()}), port, host)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-    server = serve(args.port)
-    port = server.server_address[1]
-    print(json.dumps({"ipfs": f"http://127.0.0.1:{port}", "port": port}), flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    http_base.run_until_interrupted(serve(args.port),
+                                    lambda port: {"ipfs": f"http://127.0.0.1:{port}", "port": port})
 
 
 if __name__ == "__main__":
