@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import pathlib
 from typing import TYPE_CHECKING, Any
@@ -315,9 +314,7 @@ def delete_model(runner: Runner) -> Outcome:
     require_consent(runner.env, f"Delete model {args.model_id} of {location.org_id}/{location.service_id}?",
                     yes=args.yes, what="delete")
     status = session.daemon(location.endpoint).delete_model(args.model_id)
-    stored = session.store.find(args.model_id, session.network)
-    if stored is not None:
-        session.store.save([dataclasses.replace(stored, status=status)])
+    session.remember_status(args.model_id, location, status)
     document = {"model_id": args.model_id, "status": status}
     return Outcome.structured(document)
 
