@@ -46,7 +46,7 @@ class PaidCall:
         return self.session.daemon(self.location.endpoint)
 
     def quote(self, price: int) -> tuple[Any, Any, Any]:
-        """(quote, prior payment or None, journal) for `price` through the session's channel to the group."""
+        """(quote, prior payment or None, (journal, MPE address)) for `price` through the session's channel to the group."""
         from snet_cli_training.channels import SessionChannels
         from snet_cli_training.payment import PaymentJournal, prepare
 
