@@ -1,4 +1,4 @@
-"""The local model store: where each model this machine has seen lives (org, service, group, endpoint, method)."""
+"""The local model store: where each model this machine has seen lives, and its last known status."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import pathlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from snet_cli_training import jsonfile
+from snet_cli_training import privatefile
+from snet_cli_training.services import Location
 
 STORE_VERSION = 1
 FILE_NAME = "models.json"
+_FIELDS = ("model_id", "network", "org_id", "service_id", "group_name", "endpoint", "grpc_service_name",
+           "grpc_method_name", "status")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,19 +22,24 @@ class StoredModel:
 
     model_id: str
     network: str
-    org_id: str
-    service_id: str
-    group_name: str
-    endpoint: str
+    location: Location
     grpc_service_name: str
     grpc_method_name: str
     status: str
 
     def to_dict(self) -> dict[str, str]:
-        return dataclasses.asdict(self)
+        """The store's (and `models --json`'s) flat record."""
+        where = self.location
+        return {"model_id": self.model_id, "network": self.network, "org_id": where.org_id,
+                "service_id": where.service_id, "group_name": where.group_name, "endpoint": where.endpoint,
+                "grpc_service_name": self.grpc_service_name, "grpc_method_name": self.grpc_method_name,
+                "status": self.status}
 
-
-_FIELDS = tuple(field.name for field in dataclasses.fields(StoredModel))
+    @classmethod
+    def from_dict(cls, item: dict[str, str]) -> StoredModel:
+        location = Location(item["org_id"], item["service_id"], item["group_name"], item["endpoint"])
+        return cls(item["model_id"], item["network"], location, item["grpc_service_name"], item["grpc_method_name"],
+                   item["status"])
 
 
 def _is_record(value: Any) -> bool:
@@ -44,25 +52,20 @@ def _is_store(document: Any) -> bool:
 
 
 class ModelStore:
-    """The store file under snet-cli's config folder; safe for concurrent processes."""
+    """The store file in the plugin's folder under snet-cli's config directory; safe for concurrent processes."""
 
     def __init__(self, folder: pathlib.Path, warn: Callable[[str], None]) -> None:
         self.path = folder / FILE_NAME
         self._warn = warn
 
-    def _load(self) -> list[StoredModel]:
-        document = jsonfile.read_trusted(self.path, _is_store, self._warn)
-        if document is None:
-            return []
-        return [StoredModel(**{name: item[name] for name in _FIELDS}) for item in document["models"]]
-
     def all(self) -> list[StoredModel]:
         """Every stored model, oldest entry first."""
-        return self._load()
+        document = privatefile.read_trusted(self.path, _is_store, self._warn)
+        return [StoredModel.from_dict(item) for item in document["models"]] if document else []
 
     def find(self, model_id: str, network: str | None = None) -> StoredModel | None:
         """The stored model with this id (on this network when given), or None."""
-        for model in self._load():
+        for model in self.all():
             if model.model_id == model_id and (network is None or model.network == network):
                 return model
         return None
@@ -72,8 +75,7 @@ class ModelStore:
         updates = {(model.network, model.model_id): model for model in models}
         if not updates:
             return
-        with jsonfile.locked(self.path):
-            current = self._load()
-            merged = [updates.pop((model.network, model.model_id), model) for model in current]
+        with privatefile.locked(self.path):
+            merged = [updates.pop((model.network, model.model_id), model) for model in self.all()]
             merged.extend(updates.values())
-            jsonfile.write_atomic(self.path, {"version": STORE_VERSION, "models": [m.to_dict() for m in merged]})
+            privatefile.write_atomic(self.path, {"version": STORE_VERSION, "models": [m.to_dict() for m in merged]})

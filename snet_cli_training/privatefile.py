@@ -1,4 +1,9 @@
-"""Private JSON files of the plugin: atomic writes (0600 in a 0700 folder), a lock, distrustful reads."""
+"""Private JSON files of the plugin (model store, signature cache, payment journal).
+
+Written atomically (temp file, fsync, rename) as 0600 in a 0700 folder, changed under an advisory
+lock by concurrent processes, and read with distrust: a file that is not this user's, is writable
+by others or has an unexpected shape is ignored with one warning, never trusted.
+"""
 
 from __future__ import annotations
 
@@ -40,18 +45,18 @@ def write_atomic(path: pathlib.Path, document: Any) -> None:
 
 
 def read_trusted(path: pathlib.Path, is_valid: Callable[[Any], bool], warn: Callable[[str], None]) -> Any | None:
-    """The file's JSON when it exists, is ours (owner, not group/world writable) and has the right shape.
+    """The file's JSON when it exists, is ours (owner, not group/world writable) and has the right shape; else None.
 
-    Anything else is ignored with one warning and never trusted: None is returned.
+    Anything but a missing file costs one call of `warn` saying why the file is ignored.
     """
     try:
-        stat = path.stat()
+        info = path.stat()
     except FileNotFoundError:
         return None
     except OSError as exc:
         warn(f"ignoring {path}: {exc.strerror}")
         return None
-    if stat.st_uid != os.getuid() or stat.st_mode & 0o022:
+    if info.st_uid != os.getuid() or info.st_mode & 0o022:
         warn(f"ignoring {path}: it is not a private file of this user (owner or permissions changed)")
         return None
     try:
