@@ -1,4 +1,4 @@
-"""Regenerate snet_cli_training/_proto/protocol.binpb from protos/*.proto.
+"""Regenerate snet_cli_training/daemon/_proto/protocol.binpb from protos/*.proto.
 
 Run from the checkout: `python tools/regen_protos.py` (needs grpcio-tools==1.81.1, the pinned
 generator, so that the committed bytes are reproducible). `--check` exits 1 when the committed
@@ -15,7 +15,7 @@ from grpc_tools import protoc
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SOURCES = ("training.proto", "training_daemon.proto", "channel_state.proto")
-TARGET = ROOT / "snet_cli_training" / "_proto" / "protocol.binpb"
+TARGET = ROOT / "snet_cli_training" / "daemon" / "_proto" / "protocol.binpb"
 
 
 def build(out: pathlib.Path) -> None:

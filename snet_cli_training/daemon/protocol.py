@@ -13,8 +13,6 @@ from types import SimpleNamespace
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-STATUS_NAMES = ("CREATED", "VALIDATING", "VALIDATED", "TRAINING", "READY_TO_USE", "ERRORED", "DELETED")
-
 DAEMON_SERVICE = "training.Daemon"
 CHANNEL_STATE_SERVICE = "escrow.PaymentChannelStateService"
 
@@ -29,7 +27,7 @@ _TRAINING_MESSAGES = (
 @functools.cache
 def pool() -> descriptor_pool.DescriptorPool:
     """The private pool holding the training and channel-state protocol files."""
-    data = resources.files("snet_cli_training._proto").joinpath("protocol.binpb").read_bytes()
+    data = resources.files("snet_cli_training.daemon._proto").joinpath("protocol.binpb").read_bytes()
     files = descriptor_pb2.FileDescriptorSet.FromString(data)
     private = descriptor_pool.DescriptorPool()
     for file_proto in files.file:
