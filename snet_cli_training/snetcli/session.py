@@ -1,0 +1,79 @@
+"""snet-cli's session for one command: the identity and network, and the MPEClientCommand that reaches them."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from snet_cli_training import errors
+from snet_cli_training.snetcli.translate import snet_cli, stdout_to
+
+# The attributes snet-cli's helpers may read from `args`: all exist (None unless set), so none fails.
+_SNET_ARGS = ("org_id", "service_id", "group_name", "endpoint", "channel_id", "wallet_index", "yes", "verbose",
+              "quiet", "skip_update_check", "multipartyescrow_at", "registry_at", "method", "service", "params",
+              "amount", "expiration", "force", "signer", "open_new_anyway", "from_block", "do_not_sync", "only_id")
+
+
+def check_session(config: Any) -> tuple[str, str]:
+    """The session's (identity, network) names; ConfigurationError when snet-cli has no usable identity.
+
+    Runs before any BlockchainCommand exists: without an identity snet-cli prints its
+    "create your first identity" help on stdout and exits 1.
+    """
+    session = config["session"] if config.has_section("session") else {}
+    if not session.get("identity"):
+        raise errors.ConfigurationError("no identity in snet-cli's session: create one with `snet identity create ...`")
+    with snet_cli("use snet-cli's session"):
+        return config.safe_get_session_identity_network_names()
+
+
+class SnetSession:
+    """One command's use of snet-cli: identity, web3, MPE address, and the command object its helpers live on.
+
+    snet-cli prints progress (channel cache, service init) on the command's output streams: both
+    are `out` (stderr), so stdout stays the plugin's.
+    """
+
+    def __init__(self, config: Any, *, wallet_index: int, out: TextIO) -> None:
+        self.config = config
+        self.out = out
+        self._wallet_index = wallet_index
+
+    @functools.cached_property
+    def network(self) -> str:
+        """The session's network name (checks that an identity exists first)."""
+        return check_session(self.config)[1]
+
+    @functools.cached_property
+    def command(self) -> Any:
+        """snet-cli's MPEClientCommand for the session, with an args namespace of its own."""
+        self.network  # noqa: B018 -- checks the session before snet-cli builds anything
+        from snet.cli.commands.mpe_client import MPEClientCommand
+
+        namespace = argparse.Namespace(**dict.fromkeys(_SNET_ARGS))
+        namespace.wallet_index = self._wallet_index
+        with snet_cli("use snet-cli's session identity"), stdout_to(self.out):
+            return MPEClientCommand(self.config, namespace, out_f=self.out, err_f=self.out)
+
+    def identity(self) -> tuple[str, Callable[[bytes], bytes]]:
+        """(address, sign) of the session identity: `sign` personal-signs a 32-byte hash; the key stays in snet-cli."""
+        command = self.command
+        ident = command.ident
+        address = getattr(ident, "address", None)
+        if not address:
+            with snet_cli("unlock the session identity", errors.SigningError), stdout_to(self.out):
+                command.check_ident()
+            address = getattr(ident, "address", None) or ident.get_address()
+        return address, ident.sign_message_after_solidity_keccak
+
+    def block_number(self) -> int:
+        """The current block of the session's Ethereum node."""
+        with snet_cli("read the current block from the Ethereum node", errors.ChainUnavailable):
+            return int(self.command.w3.eth.block_number)
+
+    def mpe_address(self) -> str:
+        """The MultiPartyEscrow address of the session's network."""
+        with snet_cli("find the MultiPartyEscrow address"):
+            return str(self.command.get_mpe_address())
