@@ -1,0 +1,67 @@
+"""The session identity's payment channels to one service group, with the daemon's state of each.
+
+Reads and transactions go through snet-cli (snetcli.channels); the spendable amount comes from the
+daemon's GetChannelState, signed by the session identity; which channel pays is decided by the
+pure rules of payment.channels.
+"""
+
+from __future__ import annotations
+
+from snet_cli_training import errors
+from snet_cli_training.daemon.authorization import Signer
+from snet_cli_training.daemon.client import DaemonClient
+from snet_cli_training.daemon.replies import ChannelState
+from snet_cli_training.payment.channels import EXPIRATION_SAFETY_MARGIN, ChannelChoice, ChannelFix, choose_channel
+from snet_cli_training.payment.claim import channel_state_hash
+from snet_cli_training.services import ServiceGroup
+from snet_cli_training.snetcli import channels as snet_channels
+from snet_cli_training.snetcli.session import SnetSession
+from snet_cli_training.snetcli.tokens import cogs_to_token
+
+
+class Wallet:
+    """What one identity can pay one group with."""
+
+    def __init__(self, session: SnetSession, group: ServiceGroup, daemon: DaemonClient, signer: Signer, *,
+                 margin: int = EXPIRATION_SAFETY_MARGIN) -> None:
+        self.session = session
+        self.group = group
+        self.daemon = daemon
+        self.signer = signer
+        self.margin = margin
+        self.mpe_address = session.mpe_address()
+
+    def current_block(self) -> int:
+        return self.session.block_number()
+
+    def daemon_state(self, channel_id: int, block: int) -> ChannelState:
+        """GetChannelState from the daemon, signed by the session identity at `block`."""
+        signature = self.signer.sign_hash(channel_state_hash(self.mpe_address, channel_id, block))
+        return self.daemon.get_channel_state(channel_id, signature, block)
+
+    def choose(self, price: int) -> ChannelChoice | ChannelFix:
+        """The channel that pays `price` now, or the fix that would make one able to."""
+        block = self.current_block()
+        channels = snet_channels.my_channels(self.session, self.group, self.signer.address)
+        candidates = [(channel, self.daemon_state(channel.channel_id, block)) for channel in channels]
+        where = self.group.location
+        return choose_channel(candidates, price, current_block=block,
+                              expiration_threshold=snet_channels.expiration_threshold(self.session, self.group),
+                              org_id=where.org_id, group_name=where.group_name, sender=self.signer.address,
+                              margin=self.margin)
+
+    def escrow_balance(self) -> int:
+        """The identity's MultiPartyEscrow balance in cogs."""
+        return snet_channels.escrow_balance(self.session, self.signer.address)
+
+    def apply(self, fix: ChannelFix) -> int:
+        """Send the fix's transaction through snet-cli (consent is the caller's); the channel id."""
+        balance = self.escrow_balance()
+        if balance < fix.amount:
+            raise errors.ChannelError(
+                f"your escrow balance is {balance} cogs and the channel needs {fix.amount}: deposit first with "
+                f"`snet account deposit {cogs_to_token(fix.amount - balance)}`")
+        if fix.kind == "open":
+            return snet_channels.open_channel(self.session, self.group, fix.amount, fix.expiration_blocks)
+        snet_channels.extend_and_add(self.session, int(fix.channel_id), fix.amount, fix.expiration_blocks)
+        return int(fix.channel_id)
