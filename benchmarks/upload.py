@@ -60,8 +60,8 @@ def block_reader(w3, cache_seconds: float):
 def child_ours(job: dict) -> dict:
     from web3 import Web3
 
-    from snet_cli_training import auth, client
-    from snet_cli_training.upload import UploadSource
+    from snet_cli_training.daemon import authorization as auth, client
+    from snet_cli_training.daemon.upload_source import UploadSource
 
     w3 = Web3(Web3.HTTPProvider(job["rpc"]))
     address = Web3.to_checksum_address(job["address"])
@@ -148,7 +148,7 @@ def new_model(stack) -> str:
     from eth_account import Account
     from web3 import Web3
 
-    from snet_cli_training import auth, client
+    from snet_cli_training.daemon import authorization as auth, client
 
     key = stack.client.private_key
     signer = auth.Signer(Account.from_key(key).address, lambda digest: personal_sign(key, digest))

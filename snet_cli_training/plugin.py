@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from snet_cli_training import arguments
+from snet_cli_training.cli import arguments
 
 
 def register(subparsers: argparse._SubParsersAction, config: Any) -> None:

@@ -11,7 +11,7 @@ import sys
 from argparse_manpage.manpage import Manpage
 
 from snet_cli_training import __version__
-from snet_cli_training.arguments import standalone_parser
+from snet_cli_training.cli.arguments import standalone_parser
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TARGET = ROOT / "man" / "snet-training.1"

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from snet_cli_training.runner import Runner
-
-STATUSES = ("CREATED", "VALIDATING", "VALIDATED", "TRAINING", "READY_TO_USE", "ERRORED", "DELETED")
+from snet_cli_training.cli.argtypes import non_negative_int, positive_int, model_status, seconds
+from snet_cli_training.cli.dispatch import TrainingCommand
+from snet_cli_training.constants import (
+    DEFAULT_CHUNK_BYTES,
+    RPC_TIMEOUT_SECONDS,
+    STATUSES,
+    WAIT_INTERVAL_SECONDS,
+    WAIT_TIMEOUT_SECONDS,
+)
 
 DESCRIPTION = """\
 Train your own model on a SingularityNET AI service: create models, check and upload
@@ -18,40 +24,6 @@ EPILOG = """\
 exit codes: 0 done, 1 error, 2 usage error, 3 dataset rejected, 4 model ERRORED/DELETED,
 5 wait timed out, 6 not confirmed (nothing paid or deleted), 130 interrupted.
 """
-
-
-def _positive_int(text: str) -> int:
-    value = _non_negative_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {text}")
-    return value
-
-
-def _status(text: str) -> str:
-    name = text.upper()
-    if name not in STATUSES:
-        raise argparse.ArgumentTypeError(f"unknown status {text!r}: choose from {', '.join(STATUSES)}")
-    return name
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -68,7 +40,7 @@ def _daemon_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--group", dest="group_name", metavar="GROUP",
                         help="payment group (default: the service's only group)")
     parser.add_argument("--endpoint", metavar="URL", help="daemon endpoint to use instead of the service metadata's")
-    parser.add_argument("--timeout-rpc", dest="rpc_timeout", type=_seconds, default=30.0, metavar="SECONDS",
+    parser.add_argument("--timeout-rpc", dest="rpc_timeout", type=seconds, default=RPC_TIMEOUT_SECONDS, metavar="SECONDS",
                         help="deadline of each daemon call (default: 30)")
 
 
@@ -86,7 +58,7 @@ def _where_model_lives(parser: argparse.ArgumentParser) -> None:
 
 
 def _signing(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--wallet-index", type=_non_negative_int, default=0, metavar="N",
+    parser.add_argument("--wallet-index", type=non_negative_int, default=0, metavar="N",
                         help="wallet index of the identity, as in snet-cli (default: 0)")
 
 
@@ -96,7 +68,7 @@ def _yes(parser: argparse.ArgumentParser, what: str) -> None:
 
 def _payment(parser: argparse.ArgumentParser) -> None:
     _yes(parser, "pay")
-    parser.add_argument("--max-price", type=_non_negative_int, metavar="COGS",
+    parser.add_argument("--max-price", type=non_negative_int, metavar="COGS",
                         help="refuse (exit 6) when the price is above COGS; below it the price is still asked unless -y")
     parser.add_argument("--dry-run", action="store_true",
                         help="do every free step (checks, price, channel choice) and pay nothing")
@@ -111,9 +83,9 @@ def _payment(parser: argparse.ArgumentParser) -> None:
 def _waiting(parser: argparse.ArgumentParser, *, flag: bool) -> None:
     if flag:
         parser.add_argument("--wait", action="store_true", help="wait until the model reaches the next state")
-    parser.add_argument("--timeout", type=_seconds, default=3600.0, metavar="SECONDS",
+    parser.add_argument("--timeout", type=seconds, default=WAIT_TIMEOUT_SECONDS, metavar="SECONDS",
                         help="how long to wait (default: 3600)")
-    parser.add_argument("--interval", type=_seconds, default=2.0, metavar="SECONDS",
+    parser.add_argument("--interval", type=seconds, default=WAIT_INTERVAL_SECONDS, metavar="SECONDS",
                         help="first polling interval, backing off to 30 s (default: 2)")
 
 
@@ -129,7 +101,7 @@ def _method_metadata_source(parser: argparse.ArgumentParser) -> None:
 def _add(subparsers: argparse._SubParsersAction, name: str, handler: str, help_text: str,
          aliases: tuple[str, ...] = ()) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(name, help=help_text, description=help_text, aliases=list(aliases))
-    parser.set_defaults(cmd=Runner, fn="run", training_handler=handler)
+    parser.set_defaults(cmd=TrainingCommand, fn="run", training_handler=handler)
     _common(parser)
     return parser
 
@@ -147,13 +119,13 @@ def add_training_parser(root_subparsers: argparse._SubParsersAction) -> argparse
 
 def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     """Every `snet training` subcommand."""
-    p = _add(subparsers, "metadata", "metadata", "Show whether the service's daemon supports training, and its trainable methods")
+    p = _add(subparsers, "metadata", "models:metadata", "Show whether the service's daemon supports training, and its trainable methods")
     _service_target(p)
 
-    p = _add(subparsers, "methods", "methods", "List every trainable method with its dataset limits")
+    p = _add(subparsers, "methods", "models:methods", "List every trainable method with its dataset limits")
     _service_target(p)
 
-    p = _add(subparsers, "method-metadata", "method_metadata", "Show the dataset limits of a trainable method")
+    p = _add(subparsers, "method-metadata", "models:method_metadata", "Show the dataset limits of a trainable method")
     p.add_argument("org_id", metavar="ORG", nargs="?", help="organization id")
     p.add_argument("service_id", metavar="SERVICE", nargs="?", help="service id")
     p.add_argument("method", metavar="METHOD", nargs="?", help="trainable method: Method, Service.Method or package.Service.Method")
@@ -161,7 +133,7 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--schema", action="store_true", help="print the JSON Schema that check-dataset validates against")
     _daemon_options(p)
 
-    p = _add(subparsers, "create-model", "create_model", "Create a model of a trainable method")
+    p = _add(subparsers, "create-model", "models:create_model", "Create a model of a trainable method")
     _service_target(p)
     p.add_argument("--name", required=True, help="model name")
     p.add_argument("--method", metavar="METHOD", help="trainable method (optional when the service has only one)")
@@ -171,27 +143,27 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
                    help="an address that may use the model (repeatable)")
     _signing(p)
 
-    p = _add(subparsers, "list-models", "list_models", "List the models you may see on a service")
+    p = _add(subparsers, "list-models", "models:list_models", "List the models you may see on a service")
     _service_target(p)
     p.add_argument("--method", metavar="METHOD", help="only models of this method")
-    p.add_argument("--status", dest="statuses", action="append", type=_status, default=[], metavar="STATUS",
+    p.add_argument("--status", dest="statuses", action="append", type=model_status, default=[], metavar="STATUS",
                    help=f"only models in this status (repeatable): {', '.join(STATUSES)}")
     visibility = p.add_mutually_exclusive_group()
     visibility.add_argument("--public", dest="is_public", action="store_const", const=True, help="only public models")
     visibility.add_argument("--private", dest="is_public", action="store_const", const=False, help="only your private models")
     p.add_argument("--name", help="only models whose name contains this (case-insensitive)")
     p.add_argument("--created-by", metavar="ADDR", help="only models created by this address")
-    p.add_argument("--page", type=_non_negative_int, metavar="N", help="page number, from 0 (needs --page-size)")
-    p.add_argument("--page-size", type=_positive_int, metavar="N", help="models per page")
+    p.add_argument("--page", type=non_negative_int, metavar="N", help="page number, from 0 (needs --page-size)")
+    p.add_argument("--page-size", type=positive_int, metavar="N", help="models per page")
     p.add_argument("--all", dest="all_pages", action="store_true",
                    help="follow pages until an empty one (page size 100 unless --page-size)")
     _signing(p)
 
-    p = _add(subparsers, "get-model", "get_model", "Show a model")
+    p = _add(subparsers, "get-model", "models:get_model", "Show a model")
     _model_target(p)
     _signing(p)
 
-    p = _add(subparsers, "update-model", "update_model", "Change a model's name, description or address list")
+    p = _add(subparsers, "update-model", "models:update_model", "Change a model's name, description or address list")
     _model_target(p)
     p.add_argument("--name", help="new name")
     p.add_argument("--description", help="new description")
@@ -201,56 +173,56 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
                    help="take this address off the list (repeatable)")
     _signing(p)
 
-    p = _add(subparsers, "delete-model", "delete_model", "Delete a model")
+    p = _add(subparsers, "delete-model", "models:delete_model", "Delete a model")
     _model_target(p)
     _yes(p, "delete")
     _signing(p)
 
-    p = _add(subparsers, "check-dataset", "check_dataset",
+    p = _add(subparsers, "check-dataset", "local:check_dataset",
              "Check a dataset (zip, tar, tar.gz, tar.bz2, tar.xz or a folder) against a method's limits, offline and free")
     p.add_argument("path", metavar="PATH", help="the dataset archive or folder")
     _method_metadata_source(p)
 
-    p = _add(subparsers, "validate-price", "validate_price", "Ask the price of validating a dataset for a model")
+    p = _add(subparsers, "validate-price", "paid:validate_price", "Ask the price of validating a dataset for a model")
     _model_target(p)
     _signing(p)
 
-    p = _add(subparsers, "train-price", "train_price", "Ask the price of training a model")
+    p = _add(subparsers, "train-price", "paid:train_price", "Ask the price of training a model")
     _model_target(p)
     _signing(p)
 
-    p = _add(subparsers, "upload", "upload", "Check, pay for and upload a dataset, then have it validated",
+    p = _add(subparsers, "upload", "paid:upload", "Check, pay for and upload a dataset, then have it validated",
              aliases=("upload-and-validate",))
     _model_target(p)
     p.add_argument("path", metavar="PATH", help="the dataset archive, or a folder to pack")
     p.add_argument("--no-check", action="store_true", help="skip the local dataset check (not recommended)")
-    p.add_argument("--chunk-size", type=_positive_int, default=4_000_000, metavar="BYTES",
+    p.add_argument("--chunk-size", type=positive_int, default=DEFAULT_CHUNK_BYTES, metavar="BYTES",
                    help="bytes per upload message (default and most: 4,000,000, under the daemon's 4 MiB message cap)")
     _payment(p)
     _waiting(p, flag=True)
     _signing(p)
 
-    p = _add(subparsers, "validate", "validate", "Pay for validation of data the service fetches from a link")
+    p = _add(subparsers, "validate", "paid:validate", "Pay for validation of data the service fetches from a link")
     _model_target(p)
     p.add_argument("--link", required=True, metavar="URL", help="where the service fetches the training data")
     _payment(p)
     _waiting(p, flag=True)
     _signing(p)
 
-    p = _add(subparsers, "train", "train", "Pay for training a validated model")
+    p = _add(subparsers, "train", "paid:train", "Pay for training a validated model")
     _model_target(p)
     _payment(p)
     _waiting(p, flag=True)
     _signing(p)
 
-    p = _add(subparsers, "wait", "wait", "Wait until a model reaches a status")
+    p = _add(subparsers, "wait", "wait:wait", "Wait until a model reaches a status")
     _model_target(p)
-    p.add_argument("--until", type=_status, metavar="STATUS",
+    p.add_argument("--until", type=model_status, metavar="STATUS",
                    help="target status (default: VALIDATED from VALIDATING, READY_TO_USE from TRAINING)")
     _waiting(p, flag=False)
     _signing(p)
 
-    p = _add(subparsers, "call", "call", "Call a method of the service with a trained model (paid like snet client call)")
+    p = _add(subparsers, "call", "call:call", "Call a method of the service with a trained model (paid like snet client call)")
     _model_target(p)
     p.add_argument("method", metavar="METHOD", help="the service method to call")
     p.add_argument("params", metavar="PARAMS", nargs="?", default="{}",
@@ -258,11 +230,16 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     _payment(p)
     _signing(p)
 
-    _add(subparsers, "models", "models", "List the models this machine knows (the local model store)")
+    _add(subparsers, "models", "local:models", "List the models this machine knows (the local model store)")
+
+
+def root_parser() -> argparse.ArgumentParser:
+    """A `snet` parser holding only the `training` group, identical to the plugin's (for in-process runs)."""
+    root = argparse.ArgumentParser(prog="snet")
+    add_training_parser(root.add_subparsers(metavar="COMMAND"))
+    return root
 
 
 def standalone_parser() -> argparse.ArgumentParser:
-    """`snet training` as a parser of its own (for the man page and tests), identical to the plugin's group."""
-    root = argparse.ArgumentParser(prog="snet")
-    subparsers = root.add_subparsers(metavar="COMMAND")
-    return add_training_parser(subparsers)
+    """`snet training` as a parser of its own (for the man page), identical to the plugin's group."""
+    return add_training_parser(argparse.ArgumentParser(prog="snet").add_subparsers(metavar="COMMAND"))

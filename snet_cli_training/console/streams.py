@@ -1,4 +1,4 @@
-"""The outside world of a command: streams, terminal, clock-free questions, config directory."""
+"""`Console`: the streams, terminal, clock and config folder a command uses, injectable for tests."""
 
 from __future__ import annotations
 
@@ -6,17 +6,28 @@ import dataclasses
 import os
 import pathlib
 import sys
+import time
+from collections.abc import Callable
 from typing import TextIO
 
 
 @dataclasses.dataclass
-class Environment:
-    """Injectable streams and paths, so commands are testable without monkeypatching."""
+class Console:
+    """Where a command reads, writes, waits and keeps its files; tests pass their own streams and clock."""
 
     stdin: TextIO = dataclasses.field(default_factory=lambda: sys.stdin)
     stdout: TextIO = dataclasses.field(default_factory=lambda: sys.stdout)
     stderr: TextIO = dataclasses.field(default_factory=lambda: sys.stderr)
     snet_dir: pathlib.Path = dataclasses.field(default_factory=lambda: pathlib.Path.home() / ".snet")
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+    @classmethod
+    def for_snet_config(cls, config: object) -> Console:
+        """The console of a snet-cli session: the process's streams and its config folder (`~/.snet` unless moved)."""
+        config_file = getattr(config, "_config_file", None)
+        folder = pathlib.Path(config_file).parent if config_file else pathlib.Path(os.path.expanduser("~/.snet"))
+        return cls(snet_dir=folder)
 
     @property
     def training_dir(self) -> pathlib.Path:
@@ -28,24 +39,23 @@ class Environment:
         return _isatty(self.stdin) and _isatty(self.stderr)
 
     def stderr_is_terminal(self) -> bool:
-        """Whether progress bars and live status lines belong on stderr."""
+        """Whether progress bars belong on stderr."""
         return _isatty(self.stderr)
 
     def say(self, line: str) -> None:
-        """One line of human text on stderr (notes, warnings, progress)."""
+        """One line of human text on stderr (notes, progress)."""
         self.stderr.write(line + "\n")
         self.stderr.flush()
 
     def warn(self, message: str) -> None:
-        """A warning line on stderr."""
+        """A `WARNING:` line on stderr."""
         self.say(f"WARNING: {message}")
 
     def ask(self, question: str) -> bool:
-        """Ask a yes/no question on stderr, read the answer from stdin; only yes counts as yes."""
+        """Ask a yes/no question on stderr and read the answer from stdin; only yes counts as yes."""
         self.stderr.write(f"{question} [y/n] ")
         self.stderr.flush()
-        answer = self.stdin.readline()
-        return answer.strip().lower() in ("y", "yes")
+        return self.stdin.readline().strip().lower() in ("y", "yes")
 
 
 def _isatty(stream: TextIO) -> bool:
@@ -53,10 +63,3 @@ def _isatty(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError, OSError):
         return False
-
-
-def from_snet_config(config: object) -> Environment:
-    """The environment of a snet-cli session: its config folder (`~/.snet` unless moved)."""
-    config_file = getattr(config, "_config_file", None)
-    folder = pathlib.Path(config_file).parent if config_file else pathlib.Path(os.path.expanduser("~/.snet"))
-    return Environment(snet_dir=folder)

@@ -1,12 +1,13 @@
-"""Output: JSON documents and snet-cli's YAML text style (four-space indent)."""
+"""Output formats: JSON documents, snet-cli's YAML text style (four-space indent), aligned tables.
+
+PyYAML loads when text is rendered, not when the plugin registers its commands.
+"""
 
 from __future__ import annotations
 
 import json
 import textwrap
 from typing import Any
-
-import yaml
 
 
 def to_json(document: Any) -> str:
@@ -16,6 +17,8 @@ def to_json(document: Any) -> str:
 
 def to_yaml(document: Any) -> str:
     """A structure in snet-cli's text style: YAML, block style, indented by four spaces."""
+    import yaml
+
     text = yaml.safe_dump(document, default_flow_style=False, indent=4, sort_keys=False, allow_unicode=True)
     return textwrap.indent(text, "    ").rstrip("\n")
 

@@ -1,0 +1,80 @@
+"""`call MODEL_ID METHOD [PARAMS]`: the service's own method with a trained model, paid like `snet client call`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import json_format
+
+from snet_cli_training import errors
+from snet_cli_training.commands.context import Context
+from snet_cli_training.commands.invocation import Invocation
+from snet_cli_training.commands.outcome import Outcome
+from snet_cli_training.commands.paid import pay
+from snet_cli_training.snetcli import service_call
+
+MODEL_ID_TYPE = "training.ModelID"
+
+
+def call(inv: Invocation) -> Outcome:
+    """Refuses before paying unless the model is READY_TO_USE and PARAMS fit the request; then pays the group's price."""
+    method = str(inv.method)
+    with Context(inv) as ctx:
+        known = ctx.known_model(str(inv.where.model_id))
+        daemon = ctx.daemon(known.location.endpoint)
+        model = daemon.get_model(known.model_id)
+        ctx.remember(known.location, [model])
+        if model.status != "READY_TO_USE":
+            raise errors.UserInputError(f"model {known.model_id} is {model.status}, not READY_TO_USE: "
+                                        "it cannot be used yet; nothing was paid")
+        where = known.location
+        group = ctx.service_group(where.org_id, where.service_id, where.group_name)
+        if group.price_in_cogs is None:
+            raise errors.ConfigurationError(f"group {where.group_name} of {where.service} has no fixed price: "
+                                            "this plugin pays fixed prices only")
+        stub_class, request_class = service_call.service_classes(ctx.snet, where, model.grpc_service_name, method)
+        params = service_call.apply_modifiers(ctx.snet, read_params(inv.params))
+        request = build_request(request_class, params, known.model_id, f"{model.grpc_service_name}.{method}")
+        stub_method = getattr(stub_class(daemon.service_channel()), method)
+        payment = pay(ctx, known, "call", group.price_in_cogs, lambda metadata: daemon.call_service(
+            stub_method, request, rpc=method, model_id=known.model_id, payment_metadata=metadata))
+    if not payment.paid:
+        return Outcome.structured(payment.document)
+    response = payment.result
+    return Outcome(json_format.MessageToDict(response, preserving_proto_field_name=True),
+                   lambda: str(response).rstrip("\n"))
+
+
+def read_params(text: str) -> dict:
+    """PARAMS: a JSON object, or the path of a file holding one (stdin is never read)."""
+    if text == "-":
+        raise errors.UserInputError("PARAMS must be a JSON object or a file holding one (stdin is not read)")
+    source = Path(text)
+    if source.is_file():
+        try:
+            text = source.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise errors.UserInputError(f"cannot read PARAMS file {source}: {exc}") from None
+    try:
+        params = json.loads(text)
+    except ValueError as exc:
+        raise errors.UserInputError(f"PARAMS are not valid JSON: {exc}") from None
+    if not isinstance(params, dict):
+        raise errors.UserInputError("PARAMS must be a JSON object")
+    return params
+
+
+def build_request(request_class: Any, params: dict, model_id: str, method_name: str) -> Any:
+    """The request from PARAMS, its `training.ModelID` field filled from MODEL_ID (PARAMS may not set it)."""
+    fields = [f.name for f in request_class.DESCRIPTOR.fields
+              if f.message_type is not None and f.message_type.full_name == MODEL_ID_TYPE]
+    if not fields:
+        raise errors.UserInputError(f"{method_name} takes no {MODEL_ID_TYPE}: it cannot use a trained model")
+    if fields[0] in params:
+        raise errors.UserInputError(f"PARAMS sets {fields[0]}: the model comes from MODEL_ID, leave it out")
+    try:
+        return request_class(**params, **{fields[0]: {"model_id": model_id}})
+    except (TypeError, ValueError) as exc:
+        raise errors.UserInputError(f"PARAMS do not fit {request_class.DESCRIPTOR.full_name}: {exc}") from exc

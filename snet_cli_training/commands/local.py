@@ -1,0 +1,64 @@
+"""Commands that need no daemon and no chain (except check-dataset by a model's limits): check-dataset, models."""
+
+from __future__ import annotations
+
+import json
+
+from snet_cli_training.commands.context import Context
+from snet_cli_training.commands.invocation import Invocation
+from snet_cli_training.commands.outcome import Outcome
+from snet_cli_training.console import render
+from snet_cli_training.dataset.check import DatasetReport, check_dataset as check
+from snet_cli_training.dataset.requirements import MethodLimits
+from snet_cli_training.errors import ExitStatus, UsageError, UserInputError
+from snet_cli_training.store import ModelStore
+
+
+def models(inv: Invocation) -> Outcome:
+    """`models`: the local model store."""
+    stored = [model.to_dict() for model in ModelStore(inv.console.training_dir, inv.console.warn).all()]
+    if not stored:
+        return Outcome(stored, "    No models known on this machine yet (create-model, list-models and get-model add them).")
+    rows = [[m["model_id"], m["status"], m["org_id"], m["service_id"], m["group_name"],
+             f'{m["grpc_service_name"]}.{m["grpc_method_name"]}', m["network"]] for m in stored]
+    return Outcome(stored, render.table(rows, ["MODEL_ID", "STATUS", "ORG", "SERVICE", "GROUP", "METHOD", "NETWORK"]))
+
+
+def check_dataset(inv: Invocation) -> Outcome:
+    """`check-dataset PATH`: the dataset report, exit 0 when it passes and 3 when it does not."""
+    where = inv.where
+    sources = [inv.metadata_file is not None, where.model_id is not None, bool(where.org_id or where.service_id or inv.method)]
+    if sum(sources) != 1:
+        raise UsageError("check-dataset needs one of --metadata FILE, --model-id ID, or --org ORG --service SERVICE --method M")
+    if inv.metadata_file is not None:
+        limits = limits_from_file(inv.metadata_file)
+    else:
+        if not where.model_id and not (where.org_id and where.service_id):
+            raise UsageError("--org, --service and --method go together")
+        with Context(inv) as ctx:
+            limits = MethodLimits.from_mapping(ctx.method_and_limits()[2])
+    return dataset_outcome(inv, check(str(inv.path), limits))
+
+
+def limits_from_file(path: str) -> MethodLimits:
+    """A --metadata FILE: a JSON object with the method-metadata field names."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except FileNotFoundError:
+        raise UserInputError(f"metadata file not found: {path}") from None
+    except OSError as exc:
+        raise UserInputError(f"cannot read metadata file {path}: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UserInputError(f"metadata file {path} is not valid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise UserInputError(f"metadata file {path} must hold a JSON object with the method-metadata fields")
+    return MethodLimits.from_mapping(document)
+
+
+def dataset_outcome(inv: Invocation, report: DatasetReport) -> Outcome:
+    """The Outcome of a dataset report (its warnings said on stderr): its JSON, its text, and exit 0 or 3."""
+    for warning in report.warnings:
+        inv.console.warn(warning)
+    status = ExitStatus.OK if report.ok else ExitStatus.DATASET_REJECTED
+    return Outcome(report.to_dict(), report.text, status)

@@ -1,0 +1,1 @@
+"""The outside world of a command: streams, terminal, clock, questions, output formats, progress."""
