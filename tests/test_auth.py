@@ -1,4 +1,4 @@
-"""auth.py: the signed bytes, the Signer, the signature cache and the Authorizer."""
+"""daemon/authorization.py and daemon/signature_cache.py: the signed bytes, the Signer, the cache, the Authorizer."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from web3 import Web3
 
-from snet_cli_training import auth
+from snet_cli_training.daemon import authorization as auth
+from snet_cli_training.daemon.signature_cache import SignatureCache
+from snet_cli_training.snetcli.session import SnetSession
 
 KEY = "0x" + "11" * 32
 OTHER_KEY = "0x" + "22" * 32
@@ -65,11 +67,21 @@ def test_authorization_is_recoverable_the_way_the_daemon_does_it():
     assert Account._recover_hash(_personal_hash(digest), signature=details.signature) == signer.address
 
 
+def _session_over(ident, unlock=None) -> SnetSession:
+    """snet-cli's session around a given identity provider (its command object stands in for MPEClientCommand)."""
+    import io
+    import types
+
+    session = SnetSession(config=None, wallet_index=0, out=io.StringIO())
+    session.__dict__["command"] = types.SimpleNamespace(ident=ident, check_ident=unlock or (lambda: None))
+    return session
+
+
 def test_signer_from_snet_cli_key_identity():
     from snet.cli.identity import KeyIdentityProvider
 
     ident = KeyIdentityProvider(Web3(), KEY)
-    signer = auth.Signer.from_identity(ident)
+    signer = auth.Signer(*_session_over(ident).identity())
     assert signer.address == Account.from_key(KEY).address
     digest = auth.authorization_hash("get_model", signer.address, 5)
     assert auth.recover_signer(digest, signer.sign_hash(digest)) == signer.address
@@ -80,7 +92,7 @@ def test_signer_from_encrypted_identity_unlocks_first():
 
     ident = KeyIdentityProvider(Web3(), "::encrypted")
     assert ident.address is None
-    signer = auth.Signer.from_identity(ident, unlock=lambda: ident.set_secret(KEY))
+    signer = auth.Signer(*_session_over(ident, unlock=lambda: ident.set_secret(KEY)).identity())
     assert signer.address == Account.from_key(KEY).address
 
 
@@ -101,7 +113,7 @@ def test_recover_signer_accepts_v_0_1_and_rejects_garbage():
 
 
 def _authorizer(tmp_path, signer=None, blocks=None, network="local", warnings=None):
-    cache = auth.SignatureCache(tmp_path / "training" / "signatures.json",
+    cache = SignatureCache(tmp_path / "training" / "signatures.json",
                                 warn=(warnings.append if warnings is not None else None))
     return auth.Authorizer(signer or CountingSigner(), blocks or Blocks(), cache=cache, network=network)
 
@@ -133,7 +145,8 @@ def test_cache_file_and_directory_are_private(tmp_path):
     path = tmp_path / "training" / "signatures.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    assert [p.name for p in path.parent.iterdir()] == ["signatures.json"]
+    assert sorted(p.name for p in path.parent.iterdir()) == [".signatures.json.lock", "signatures.json"]
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in path.parent.iterdir())
 
 
 def test_unified_signature_is_replaced_before_its_window_ends(tmp_path):
@@ -208,6 +221,7 @@ def test_unusable_cache_file_is_ignored_with_one_warning(tmp_path, content):
     authorizer.details("get_model")
     assert signer.signatures == 2
     assert len(warnings) == 1 and str(path) in warnings[0]
+    assert warnings[0].startswith("ignoring ")  # the console adds the one `WARNING: ` prefix
     # the file was rewritten in our shape: the next process reads it without a warning
     later: list[str] = []
     _authorizer(tmp_path, CountingSigner(), warnings=later).details("get_model")
@@ -243,13 +257,6 @@ def test_without_a_cache_the_signature_is_reused_in_process():
     for _ in range(3):
         authorizer.details("get_all_models")
     assert signer.signatures == 1
-
-
-def test_default_cache_path_follows_snet_cli_config_dir(tmp_path):
-    class FakeConfig:
-        _config_file = tmp_path / "snet" / "config"
-
-    assert auth.default_cache_path(FakeConfig()) == tmp_path / "snet" / "training" / "signatures.json"
 
 
 def test_unreachable_node_and_failing_identity_are_typed_errors(tmp_path):

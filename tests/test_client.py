@@ -1,4 +1,4 @@
-"""client.py against an in-process gRPC server built from the private descriptor pool."""
+"""daemon/client.py against an in-process gRPC server built from the private descriptor pool."""
 
 from __future__ import annotations
 
@@ -12,7 +12,12 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from snet_cli_training import auth, client, errors, protocol
+from snet_cli_training import errors
+from snet_cli_training.daemon import authorization as auth
+from snet_cli_training.daemon import client, endpoint as endpoints, protocol, rpc_errors, upload_feed
+from snet_cli_training.daemon.replies import METHOD_METADATA_FIELDS, ChannelState
+from snet_cli_training.daemon.signature_cache import SignatureCache
+from snet_cli_training.services import Location
 
 M = protocol.messages()
 KEY = "0x" + "33" * 32
@@ -156,7 +161,7 @@ def test_get_model_sends_a_unified_authorization(daemon, daemon_client):
     assert request.model_id == "7"
     assert request.authorization.message == "unified" and request.authorization.current_block == 100
     assert _recovered(request.authorization) == ADDRESS
-    as_dict = client.model_to_dict(model, "org", "svc", "default_group")
+    as_dict = model.to_dict(Location("org", "svc", "default_group", "http://d:1"))
     assert list(as_dict) == ["model_id", "status", "name", "description", "grpc_service_name", "grpc_method_name",
                              "is_public", "address_list", "training_data_link", "created_by_address",
                              "updated_by_address", "created_date", "updated_date", "org_id", "service_id",
@@ -189,7 +194,7 @@ def test_update_model_sends_only_what_is_set(daemon, daemon_client):
 def test_get_all_models_filters(daemon, daemon_client):
     daemon.handlers["get_all_models"] = lambda request, context: M.ModelsResponse(
         list_of_models=[M.ModelResponse(model_id="a"), M.ModelResponse(model_id="b")])
-    models = daemon_client.get_all_models(statuses=["READY_TO_USE", 0], name="x", page=2, page_size=10)
+    models = daemon_client.get_all_models(statuses=["READY_TO_USE", "CREATED"], name="x", page=2, page_size=10)
     assert [m.model_id for m in models] == ["a", "b"]
     daemon_client.get_all_models(is_public=False)
     first, second = daemon.rpcs("get_all_models")
@@ -234,8 +239,8 @@ def test_training_and_method_metadata(daemon, daemon_client):
         dataset_max_size_mb=5, dataset_type="zip", default_model_id="0")
     assert daemon_client.get_training_metadata() == {
         "trainingEnabled": True, "trainingInProto": True, "trainingMethods": {"Echo": ["answer", "shout"]}}
-    limits = daemon_client.get_method_metadata(grpc_service_name="Echo", grpc_method_name="answer")
-    assert list(limits) == list(client.METHOD_METADATA_FIELDS)
+    limits = daemon_client.get_method_metadata("Echo", "answer")
+    assert list(limits) == list(METHOD_METADATA_FIELDS)
     assert limits["dataset_max_size_mb"] == 5 and limits["dataset_type"] == "zip" and limits["dataset_description"] == ""
     (request,) = daemon.rpcs("get_method_metadata")
     assert (request.grpc_service_name, request.grpc_method_name, request.model_id) == ("Echo", "answer", "")
@@ -243,7 +248,7 @@ def test_training_and_method_metadata(daemon, daemon_client):
 
 def test_channel_state(daemon, daemon_client):
     state = daemon_client.get_channel_state(300, b"\x07" * 65, 99)
-    assert state == client.ChannelState(2, 1200, b"\x05" * 65, 0, b"")
+    assert state == ChannelState(2, 1200, b"\x05" * 65, 0, b"")
     (request,) = daemon.rpcs("GetChannelState")
     assert request.channel_id == (300).to_bytes(2, "big") and request.current_block == 99
     daemon_client.get_channel_state(0, b"\x07" * 65, 99)
@@ -262,7 +267,7 @@ def test_bad_authorization_is_resigned_and_retried_once(daemon, server, tmp_path
                     lambda request, context: M.ModelResponse(model_id="9")])
     daemon.handlers["get_model"] = lambda request, context: next(answers)(request, context)
     blocks = Blocks(100)
-    cache = auth.SignatureCache(tmp_path / "signatures.json")
+    cache = SignatureCache(tmp_path / "signatures.json")
     authorizer = auth.Authorizer(_signer(), blocks, cache=cache, network="local")
     authorizer.details("get_model")  # a cached signature the daemon is about to refuse
     blocks.block = 150
@@ -326,7 +331,7 @@ def test_error_mapping(code, details, expected, fragment):
         def details(self):
             return details
 
-    mapped = client.map_rpc_error(FakeRpcError(), endpoint="http://d:1", rpc="train_model", model_id="12")
+    mapped = rpc_errors.map_rpc_error(FakeRpcError(), endpoint="http://d:1", rpc="train_model", model_id="12")
     assert type(mapped) is expected
     assert fragment in str(mapped)
     assert mapped.endpoint == "http://d:1" and mapped.code == code.name and mapped.details == details
@@ -378,12 +383,12 @@ def test_deadline_is_applied(daemon, server, blocks):
     ("https://[::1]", "[::1]:443", True),
 ])
 def test_parse_endpoint(endpoint, target, secure):
-    assert client.parse_endpoint(endpoint) == (target, secure)
+    assert endpoints.parse_endpoint(endpoint) == (target, secure)
 
 
 def test_parse_endpoint_rejects_other_schemes():
     with pytest.raises(errors.UserInputError):
-        client.parse_endpoint("ftp://x:1")
+        endpoints.parse_endpoint("ftp://x:1")
 
 
 def test_https_uses_tls_and_http_does_not(daemon, server, blocks):
@@ -399,7 +404,7 @@ def test_https_uses_tls_and_http_does_not(daemon, server, blocks):
 def _chunks(model_id, count, blocks=None):
     for number in range(1, count + 1):
         if blocks is not None and number == 3:
-            blocks.block += client.UPLOAD_RESIGN_BLOCKS
+            blocks.block += upload_feed.UPLOAD_RESIGN_BLOCKS
         yield M.UploadInput(model_id=model_id, data=bytes([number]) * 10, file_name="d.zip", file_size=10 * count,
                             batch_size=10, batch_number=number, batch_count=count)
 

@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
-import argparse
 from types import SimpleNamespace
 
 import pytest
 
-from snet_cli_training import commands, waiting
+from snet_cli_training.commands import models as commands
+from snet_cli_training.commands import wait as waiting
+from snet_cli_training.commands.invocation import Invocation
+from snet_cli_training.console.streams import Console
 from snet_cli_training.errors import ExitStatus, UsageError, UserInputError
 
 
 def _paging(**values):
-    return argparse.Namespace(**{"all_pages": False, "page": None, "page_size": None, **values})
+    return Invocation(Console(), **values)
 
 
 def test_paging_rules():
-    assert commands._paging(_paging()) == (0, 0, False)
-    assert commands._paging(_paging(page_size=5)) == (0, 5, False)
-    assert commands._paging(_paging(page=2, page_size=5)) == (2, 5, False)
-    assert commands._paging(_paging(all_pages=True)) == (0, 100, True)
-    assert commands._paging(_paging(all_pages=True, page_size=7)) == (0, 7, True)
+    assert commands.paging(_paging()) == (0, 0, False)
+    assert commands.paging(_paging(page_size=5)) == (0, 5, False)
+    assert commands.paging(_paging(page=2, page_size=5)) == (2, 5, False)
+    assert commands.paging(_paging(all_pages=True)) == (0, 100, True)
+    assert commands.paging(_paging(all_pages=True, page_size=7)) == (0, 7, True)
     with pytest.raises(UsageError):
-        commands._paging(_paging(page=1))
+        commands.paging(_paging(page=1))
     with pytest.raises(UsageError):
-        commands._paging(_paging(all_pages=True, page=0))
+        commands.paging(_paging(all_pages=True, page=0))
 
 
 def test_new_address_list_keeps_the_creator_and_order():

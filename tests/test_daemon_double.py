@@ -12,7 +12,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from web3 import Web3
 
-from snet_cli_training import protocol
+from snet_cli_training.daemon import protocol
 from tests.support.contracts import contract
 
 M = protocol.messages()

@@ -46,7 +46,7 @@ import snet.cli.resources.proto.training_pb2 as cli_training
 import snet.sdk
 sys.path.append(os.path.join(os.path.dirname(snet.sdk.__file__), "resources", "proto"))
 import training_daemon_pb2 as sdk_daemon
-from snet_cli_training import protocol
+from snet_cli_training.daemon import protocol
 m = protocol.messages()
 wire = m.MethodMetadata(dataset_max_size_mb=5).SerializeToString()
 assert wire == bytes.fromhex("98b51805"), wire.hex()

@@ -1,209 +1,182 @@
-"""End to end: choose the client's channel through snet-cli, pay training RPCs of the daemon double, fix channels on chain."""
+"""End to end in-process: the client's channel through snet-cli, paid training RPCs of the daemon double, channel fixes."""
 
 from __future__ import annotations
 
-import argparse
 import io
-import shutil
 import types
 from pathlib import Path
 
 import pytest
 
-from snet_cli_training import auth, channels, client, errors, payment, protocol, service
-from snet_cli_training.environment import Environment
+from snet_cli_training import errors
+from snet_cli_training.commands.context import Context
+from snet_cli_training.commands.invocation import Invocation, Where
+from snet_cli_training.console.streams import Console
+from snet_cli_training.daemon import protocol
+from snet_cli_training.payment.channels import ChannelFix
+from snet_cli_training.payment.checkout import pay_once
+from snet_cli_training.payment.options import PaymentOptions
+from snet_cli_training.snetcli import channels as snet_channels
 from tests.support import chain, provision
+from tests.support.cli import copy_home
+from tests.support.harness import home_environment
 
 LINK = "https://example.com/data.zip"
 
 
-def _home_of(stack, tmp_path, monkeypatch, identity_home: Path) -> Path:
-    if stack.daemon_handle is None:
-        pytest.skip("no daemon double plugged into the stack")
-    shutil.copytree(identity_home / ".snet", tmp_path / ".snet")
-    monkeypatch.setenv("HOME", str(tmp_path))
-    import snet.cli.identity
-
-    # snet-cli sleeps 1 s before each receipt poll; the local chain mines at once.
-    monkeypatch.setattr(snet.cli.identity, "time", types.SimpleNamespace(sleep=lambda _seconds: None))
-    return tmp_path
-
-
 class Session:
-    """snet-cli's session for one HOME, with the plugin's pieces built on it."""
+    """One identity's Context on the stack's service, and what paying through it takes."""
 
     def __init__(self, stack, home: Path) -> None:
         from snet.cli.config import Config
 
-        self.progress = io.StringIO()
-        self.env = Environment(stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO(),
-                               snet_dir=home / ".snet")
-        config = Config(_snet_folder=home / ".snet")
-        args = argparse.Namespace(org_id=stack.org_id, service_id=stack.service_id, group_name=None, endpoint=None)
-        self.command = service.client_command(config, args, out_f=self.progress, err_f=self.progress)
-        self.target = service.resolve_service(config, args, command=self.command, out_f=self.progress,
-                                              err_f=self.progress)
-        self.authorizer = auth.session_authorizer(self.command)
-        self.signer = self.authorizer.signer
-        self.daemon = client.DaemonClient(self.target.endpoint, self.authorizer, timeout=10)
-        self.channels = channels.SessionChannels(self.command, self.target, self.daemon, self.signer,
-                                                 out=self.progress)
-        self.journal = payment.PaymentJournal.for_environment(self.env, "local")
+        self.home = home
+        console = Console(stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO(), snet_dir=home / ".snet")
+        self.ctx = Context(Invocation(console, Config(_snet_folder=home / ".snet"),
+                                      where=Where(org_id=stack.org_id, service_id=stack.service_id)))
+        self.location = self.ctx.service_location()
+        self.daemon = self.ctx.daemon(self.location.endpoint)
+
+    @property
+    def wallet(self):
+        return self.ctx.wallet(self.location)
 
     def new_model(self) -> str:
-        methods = service.trainable_methods(self.daemon)
-        grpc_service, method = service.resolve_method(None, methods)
+        grpc_service, method = self.ctx.method_of_service(self.location, None)
         return self.daemon.create_model(grpc_service, method, "paid model").model_id
 
-    def validate(self, quote: payment.Quote):
-        return payment.pay(quote, signer=self.signer, mpe_address=self.channels.mpe_address, journal=self.journal,
-                           call=lambda metadata: self.daemon.validate_model(quote.model_id, LINK,
-                                                                            payment_metadata=metadata))
-
-    def close(self) -> None:
-        self.daemon.close()
+    def pay(self, model_id: str, price: int, send=None, rpc: str = "validate_model", **options):
+        send = send or (lambda metadata: self.daemon.validate_model(model_id, LINK, payment_metadata=metadata))
+        return pay_once(self.ctx.console, self.wallet, self.ctx.journal, PaymentOptions(**{"yes": True, **options}),
+                        model_id=model_id, rpc=rpc, price=price, send=send)
 
 
 @pytest.fixture
-def control(stack):
-    if stack.daemon_handle is None:
-        pytest.skip("no daemon double plugged into the stack")
-    stack.daemon_handle.control.reset()
-    return stack.daemon_handle.control
+def session(stack, home, monkeypatch):
+    import snet.cli.identity
+
+    # snet-cli sleeps 1 s before each receipt poll; the local chain mines at once.
+    monkeypatch.setattr(snet.cli.identity, "time", types.SimpleNamespace(sleep=lambda _seconds: None))
+    with home_environment(home):
+        opened = Session(stack, home)
+        with opened.ctx:
+            yield opened
 
 
-@pytest.fixture
-def session(stack, control, tmp_path, monkeypatch):
-    home = _home_of(stack, tmp_path, monkeypatch, Path(stack.client.home))
-    opened = Session(stack, home)
-    yield opened
-    opened.close()
-
-
-def test_validate_paid_exactly_once_with_the_price(stack, control, session):
+def test_validate_paid_exactly_once_with_the_price(stack, daemon, session):
     model_id = session.new_model()
     price = session.daemon.validate_model_price(model_id)
-    quote, prior = payment.prepare(session.env, session.channels, session.journal, model_id=model_id,
-                                   rpc="validate_model", price=price)
-    assert prior is None
-    assert quote.price_cogs == price == 200 and quote.amount_cogs == quote.last_signed_amount_cogs + price
-    assert quote.last_signed_amount_cogs == 0  # the double's ledger was reset
-    assert payment.confirm(session.env, quote, yes=True, max_price=price, dry_run=False)
-    assert session.validate(quote) == "VALIDATING"
-    paid = [entry for entry in control.journal() if entry["model_id"] == model_id]
+    payment = session.pay(model_id, price, max_price=price)
+    assert payment.paid and payment.result == "VALIDATING" and payment.prior is None
+    quote = payment.document
+    assert quote["price_cogs"] == price == 200 and quote["signed_amount_cogs"] == price  # the ledger was reset
+    paid = [entry for entry in daemon.journal() if entry["model_id"] == model_id]
     assert [(e["rpc"], e["increment"], e["amount"], e["channel_id"], e["payment_type"]) for e in paid] == [
-        ("training.Daemon/validate_model", price, quote.amount_cogs, quote.channel_id, "train-call")]
-    assert [e["state"] for e in session.journal.entries()] == ["accepted"]
+        ("training.Daemon/validate_model", price, quote["signed_amount_cogs"], quote["channel_id"], "train-call")]
+    assert [e["state"] for e in session.ctx.journal.entries()] == ["accepted"]
 
-    # The next quote starts from what the daemon now holds, and a prior payment is reported.
-    again, prior = payment.prepare(session.env, session.channels, session.journal, model_id=model_id,
-                                   rpc="validate_model", price=price)
-    assert again.last_signed_amount_cogs == quote.amount_cogs and again.channel_id == quote.channel_id
-    assert prior is not None and prior.outcome_was_known and prior.amount_cogs == quote.amount_cogs
+    # The next payment starts from what the daemon now holds.
+    again = session.pay(model_id, session.daemon.validate_model_price(model_id))
+    assert again.document["signed_amount_cogs"] == 2 * price and again.document["channel_id"] == quote["channel_id"]
 
 
-def test_upload_is_paid_with_train_call_on_the_stream(control, session):
+def test_upload_is_paid_with_train_call_on_the_stream(daemon, session):
     model_id = session.new_model()
     price = session.daemon.validate_model_price(model_id)
-    quote, _ = payment.prepare(session.env, session.channels, session.journal, model_id=model_id,
-                               rpc="upload_and_validate", price=price)
     messages = protocol.messages()
     chunks = [messages.UploadInput(model_id=model_id, data=bytes([n]) * 10, file_name="d.zip", file_size=20,
                                    batch_size=10, batch_number=n, batch_count=2) for n in (1, 2)]
-    status = payment.pay(quote, signer=session.signer, mpe_address=session.channels.mpe_address,
-                         journal=session.journal,
-                         call=lambda metadata: session.daemon.upload_and_validate(iter(chunks),
-                                                                                  payment_metadata=metadata))
-    assert status == "VALIDATING"
-    assert [(e["increment"], e["payment_type"]) for e in control.journal()] == [(price, "train-call")]
-    assert [e["state"] for e in session.journal.entries()] == ["accepted"]
+    payment = session.pay(model_id, price, rpc="upload_and_validate", send=lambda metadata: session.daemon.upload_and_validate(
+        iter(chunks), payment_metadata=metadata))
+    assert payment.result == "VALIDATING"
+    assert [(e["increment"], e["payment_type"]) for e in daemon.journal()] == [(price, "train-call")]
+    assert [e["state"] for e in session.ctx.journal.entries()] == ["accepted"]
 
 
-def test_a_price_mismatch_is_refused_and_journaled_failed(control, session):
+def test_a_price_mismatch_is_refused_and_journaled_failed(daemon, session):
     model_id = session.new_model()
     price = session.daemon.validate_model_price(model_id)
-    quote, _ = payment.prepare(session.env, session.channels, session.journal, model_id=model_id,
-                               rpc="validate_model", price=price + 1)
     with pytest.raises(errors.PaymentError, match=f"income {price + 1} does not equal to price {price}"):
-        session.validate(quote)
-    assert control.journal() == []
-    assert [e["state"] for e in session.journal.entries()] == ["failed"]
+        session.pay(model_id, price + 1)
+    assert daemon.journal() == []
+    assert [e["state"] for e in session.ctx.journal.entries()] == ["failed"]
 
 
-def test_reconciliation_finds_an_accepted_payment_whose_answer_was_lost(control, session):
+def test_reconciliation_finds_an_accepted_payment_whose_answer_was_lost(daemon, session):
     model_id = session.new_model()
     price = session.daemon.validate_model_price(model_id)
-    quote, _ = payment.prepare(session.env, session.channels, session.journal, model_id=model_id,
-                               rpc="validate_model", price=price)
 
     def lost_answer(metadata):
         session.daemon.validate_model(model_id, LINK, payment_metadata=metadata)
         raise KeyboardInterrupt  # the answer never reached the command
 
     with pytest.raises(KeyboardInterrupt):
-        payment.pay(quote, signer=session.signer, mpe_address=session.channels.mpe_address,
-                    journal=session.journal, call=lost_answer)
-    assert [e["state"] for e in session.journal.entries()] == ["signed"]
-    train_quote, prior = payment.prepare(session.env, session.channels, session.journal, model_id=model_id,
-                                         rpc="validate_model", price=price)
-    assert prior is not None and not prior.outcome_was_known
-    assert prior.describe().startswith(f"already paid for validation of model {model_id} (channel {quote.channel_id}")
-    assert [e["state"] for e in session.journal.entries()] == ["accepted"]
-    assert len(control.journal()) == 1
+        session.pay(model_id, price, send=lost_answer)
+    assert [e["state"] for e in session.ctx.journal.entries()] == ["signed"]
+    rerun = session.pay(model_id, price, send=lambda metadata: pytest.fail("paid twice"))
+    assert rerun.paid is False and rerun.prior is not None and not rerun.prior.outcome_was_known
+    first_channel = rerun.document["channel_id"]
+    assert rerun.prior.describe().startswith(f"already paid for validation of model {model_id} (channel {first_channel}")
+    assert "not paying again" in session.ctx.console.stderr.getvalue()
+    assert [e["state"] for e in session.ctx.journal.entries()] == ["accepted"]
+    assert len(daemon.journal()) == 1
 
     # A signature that never reached the daemon is found rolled back.
-    session.journal.record_signed(train_quote)
-    payment.prepare(session.env, session.channels, session.journal, model_id=model_id, rpc="validate_model",
-                    price=price)
-    assert [e["state"] for e in session.journal.entries()] == ["accepted", "failed"]
+    def never_sent(metadata):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        session.pay(model_id, price, pay_again=True, send=never_sent)
+    session.pay(model_id, price, dry_run=True)
+    assert [e["state"] for e in session.ctx.journal.entries()] == ["accepted", "failed"]
 
 
-def test_missing_and_short_channels_are_fixed_only_with_consent(stack, control, tmp_path, monkeypatch):
+def test_missing_and_short_channels_are_fixed_only_with_consent(stack, daemon, tmp_path, monkeypatch):
+    import snet.cli.identity
+
+    monkeypatch.setattr(snet.cli.identity, "time", types.SimpleNamespace(sleep=lambda _seconds: None))
     spare_home = tmp_path / "spare1"
     network = provision.Network(rpc=stack.rpc, ipfs_port=stack.ipfs_port, registry=stack.registry_address,
                                 mpe=stack.mpe_address, token=stack.token_address,
                                 daemon_endpoint=stack.daemon_endpoint)
     provision.write_home(spare_home, network, "spare1", chain.dev_private_key("spare1"))
-    session = Session(stack, _home_of(stack, tmp_path / "home", monkeypatch, spare_home))
-    try:
-        address = session.signer.address
-        assert address == chain.dev_address("spare1")
-        model_id = session.new_model()
-        price = session.daemon.validate_model_price(model_id)
-        prepare = dict(model_id=model_id, rpc="validate_model", price=price)
+    home = copy_home(spare_home, tmp_path / "home")
+    with home_environment(home):
+        session = Session(stack, home)
+        with session.ctx:
+            address = session.ctx.signer.address
+            assert address == chain.dev_address("spare1")
+            model_id = session.new_model()
+            price = session.daemon.validate_model_price(model_id)
+            group = session.ctx.service_group(stack.org_id, stack.service_id)
 
-        with pytest.raises(errors.ChannelError) as missing:
-            payment.prepare(session.env, session.channels, session.journal, **prepare)
-        assert (f"no payment channel from {address} to testorg/default_group: open one with "
-                f"`snet channel open testorg default_group 0.0000000000000002 +172800blocks`") in str(missing.value)
-        with pytest.raises(errors.NotConfirmed, match="no terminal"):
-            payment.prepare(session.env, session.channels, session.journal, open_channel=True, **prepare)
-        with pytest.raises(errors.ChannelError, match="dry run: no transaction was sent"):
-            payment.prepare(session.env, session.channels, session.journal, open_channel=True, dry_run=True,
-                            **prepare)
-        with pytest.raises(errors.ChannelError, match=r"escrow balance is 0 cogs .* `snet account deposit "):
-            payment.prepare(session.env, session.channels, session.journal, open_channel=True, yes=True, **prepare)
-        assert session.channels.my_channels() == []
+            with pytest.raises(errors.ChannelError) as missing:
+                session.pay(model_id, price)
+            assert (f"no payment channel from {address} to testorg/default_group: open one with "
+                    f"`snet channel open testorg default_group 0.0000000000000002 +172800blocks`") in str(missing.value)
+            with pytest.raises(errors.NotConfirmed, match="no terminal"):
+                session.pay(model_id, price, yes=False, open_channel=True)
+            dry = session.pay(model_id, price, yes=False, open_channel=True, dry_run=True)
+            assert dry.paid is False and dry.document["channel_action"].startswith("snet channel open ")
+            with pytest.raises(errors.ChannelError, match=r"escrow balance is 0 cogs .* `snet account deposit "):
+                session.pay(model_id, price, open_channel=True)
+            assert snet_channels.my_channels(session.ctx.snet, group, address) == []
 
-        stack.fund_escrow(chain.dev_private_key("spare1"), 10**6)
-        quote, _ = payment.prepare(session.env, session.channels, session.journal, open_channel=True, yes=True,
-                                   **prepare)
-        opened = session.channels.my_channels()
-        assert [c.channel_id for c in opened] == [quote.channel_id]
-        assert opened[0].value == price and opened[0].sender == address
-        assert session.validate(quote) == "VALIDATING"
+            stack.fund_escrow(chain.dev_private_key("spare1"), 10**6)
+            opened_payment = session.pay(model_id, price, open_channel=True)
+            opened = snet_channels.my_channels(session.ctx.snet, group, address)
+            assert [c.channel_id for c in opened] == [opened_payment.document["channel_id"]]
+            assert opened[0].value == price and opened[0].sender == address
+            assert opened_payment.result == "VALIDATING"
 
-        control.configure(validate_price=500)
-        price = session.daemon.validate_model_price(model_id)
-        prepare["price"] = price
-        with pytest.raises(errors.ChannelError) as short:
-            payment.prepare(session.env, session.channels, session.journal, **prepare)
-        assert (f"`snet channel extend-add-for-org testorg default_group --channel-id {quote.channel_id} "
-                f"--amount 0.0000000000000005`") in str(short.value)
-        again, _ = payment.prepare(session.env, session.channels, session.journal, fund=True, yes=True, **prepare)
-        assert again.channel_id == quote.channel_id and again.channel_value_cogs == 200 + 500
-        assert again.last_signed_amount_cogs == 200
-        assert session.validate(again) == "VALIDATING"
-        assert [e["increment"] for e in control.journal()] == [200, 500]
-    finally:
-        session.close()
+            daemon.configure(validate_price=500)
+            price = session.daemon.validate_model_price(model_id)
+            short = session.wallet.choose(price)
+            assert isinstance(short, ChannelFix)
+            assert (f"`snet channel extend-add-for-org testorg default_group --channel-id {opened[0].channel_id} "
+                    f"--amount 0.0000000000000005`") in short.message()
+            funded = session.pay(model_id, price, fund=True)
+            assert funded.document["channel_id"] == opened[0].channel_id
+            assert funded.document["signed_amount_cogs"] == 200 + 500
+            assert snet_channels.my_channels(session.ctx.snet, group, address)[0].value == 200 + 500
+            assert [e["increment"] for e in daemon.journal()] == [200, 500]

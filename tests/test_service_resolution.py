@@ -1,10 +1,11 @@
-"""service.py's pure parts: method names, payment groups, the session check."""
+"""services.py (method names, payment groups) and snet-cli's session check."""
 
 from __future__ import annotations
 
 import pytest
 
-from snet_cli_training import errors, service
+from snet_cli_training import errors, services
+from snet_cli_training.snetcli.session import SnetSession, check_session
 
 ONE = {"Echo": ["answer"]}
 MANY = {"Echo": ["answer", "shout"], "Other": ["answer"], "pkg.Full": ["train"]}
@@ -21,7 +22,7 @@ MANY = {"Echo": ["answer", "shout"], "Other": ["answer"], "pkg.Full": ["train"]}
     ("pkg.Full.train", MANY, ("Full", "train")),
 ])
 def test_resolve_method(name, methods, expected):
-    assert service.resolve_method(name, methods) == expected
+    assert services.resolve_method(name, methods) == expected
 
 
 @pytest.mark.parametrize("name, methods, message", [
@@ -36,7 +37,7 @@ def test_resolve_method(name, methods, expected):
 ])
 def test_resolve_method_refuses_with_the_choices(name, methods, message):
     with pytest.raises(errors.UserInputError, match=message.replace(".", r"\.").replace("(", r"\(")):
-        service.resolve_method(name, methods)
+        services.resolve_method(name, methods)
 
 
 GROUPS = [
@@ -46,19 +47,19 @@ GROUPS = [
 
 
 def test_choose_group():
-    assert service._choose_group(GROUPS[:1], None, "o", "s")["group_id"] == "AAA="
-    assert service._choose_group(GROUPS, "eu", "o", "s")["group_id"] == "BBB="
+    assert services.choose_group(GROUPS[:1], None, "o", "s")["group_id"] == "AAA="
+    assert services.choose_group(GROUPS, "eu", "o", "s")["group_id"] == "BBB="
     with pytest.raises(errors.UserInputError, match="several payment groups, choose one with --group: default_group, eu"):
-        service._choose_group(GROUPS, None, "o", "s")
+        services.choose_group(GROUPS, None, "o", "s")
     with pytest.raises(errors.UserInputError, match="no payment group 'us'; its groups: default_group, eu"):
-        service._choose_group(GROUPS, "us", "o", "s")
+        services.choose_group(GROUPS, "us", "o", "s")
     with pytest.raises(errors.ConfigurationError):
-        service._choose_group([], None, "o", "s")
+        services.choose_group([], None, "o", "s")
 
 
 def test_fixed_price():
-    assert service._fixed_price(GROUPS[0]) == 10
-    assert service._fixed_price(GROUPS[1]) is None
+    assert services.fixed_price(GROUPS[0]) == 10
+    assert services.fixed_price(GROUPS[1]) is None
 
 
 def test_session_without_identity_is_a_configuration_error(tmp_path, capsys):
@@ -67,7 +68,7 @@ def test_session_without_identity_is_a_configuration_error(tmp_path, capsys):
     config = Config(_snet_folder=tmp_path)
     capsys.readouterr()
     with pytest.raises(errors.ConfigurationError, match="no identity in snet-cli's session: create one with `snet identity"):
-        service.client_command(config, object())
+        _ = SnetSession(config, wallet_index=0, out=None).command
     assert capsys.readouterr().out == ""
 
 
@@ -76,7 +77,7 @@ def test_session_with_identity_names_identity_and_network(tmp_path):
 
     config = Config(_snet_folder=tmp_path)
     config.add_identity("alice", {"identity_type": "key", "private_key": "0x" + "44" * 32}, out_f=None)
-    assert service.check_session(config) == ("alice", config.get_session_network_name())
+    assert check_session(config) == ("alice", config.get_session_network_name())
     config["session"]["identity"] = "ghost"
     with pytest.raises(errors.ConfigurationError, match="section identity.ghost is absent"):
-        service.check_session(config)
+        check_session(config)

@@ -6,12 +6,13 @@ import json
 import multiprocessing
 import os
 
+from snet_cli_training.services import Location
 from snet_cli_training.store import ModelStore, StoredModel
 
 
 def _model(model_id: str, status: str = "CREATED", network: str = "local") -> StoredModel:
-    return StoredModel(model_id=model_id, network=network, org_id="org", service_id="svc", group_name="g",
-                       endpoint="http://127.0.0.1:1", grpc_service_name="Echo", grpc_method_name="answer", status=status)
+    return StoredModel(model_id=model_id, network=network, location=Location("org", "svc", "g", "http://127.0.0.1:1"),
+                       grpc_service_name="Echo", grpc_method_name="answer", status=status)
 
 
 def test_save_find_and_refresh(tmp_path):

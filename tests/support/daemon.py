@@ -26,7 +26,7 @@ from typing import Any
 
 import grpc
 
-from snet_cli_training.protocol import STATUS_NAMES
+from snet_cli_training.constants import STATUSES as STATUS_NAMES
 from tests.support.daemon_chain import ChainView
 from tests.support.daemon_config import Faults, ProviderConfig
 from tests.support.daemon_control import DaemonControl

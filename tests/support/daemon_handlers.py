@@ -8,7 +8,7 @@ from typing import Any
 from collections.abc import Callable, Iterator
 
 import grpc
-from snet_cli_training import protocol
+from snet_cli_training.daemon import protocol
 from tests.support.daemon_auth import AuthFailure, check_authorization, same_address
 from tests.support.daemon_chain import ChainView
 from tests.support.daemon_config import Faults, ProviderConfig

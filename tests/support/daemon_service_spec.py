@@ -15,7 +15,7 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-from snet_cli_training import protocol
+from snet_cli_training.daemon import protocol
 
 PROTOS_DIR = Path(__file__).resolve().parents[2] / "protos"
 
