@@ -1,4 +1,7 @@
-"""The free model commands end to end: the real `snet` executable, the local chain and the daemon double."""
+"""The free model commands end to end against the local chain and the daemon double.
+
+The commands run in-process (tests/support/harness.py); Ctrl-C, which needs a process, runs the real `snet`.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from pathlib import Path
 
 
 from snet_cli_training.errors import ExitStatus
-from tests.support.cli import create_model, ok_json, training
+from tests.support.harness import create_model, ok_json, run as training
 from tests.support.stack import snet_executable
 
 MODEL_KEYS = {"model_id", "status", "name", "description", "grpc_service_name", "grpc_method_name", "is_public",
@@ -43,7 +46,7 @@ def test_metadata_methods_and_method_metadata(stack, home):
     assert schema["$schema"].startswith("https://json-schema.org/")
 
 
-def test_model_lifecycle_through_snet_in_json_and_text(stack, home):
+def test_model_lifecycle_in_json_and_text(stack, home):
     model = create(home, stack, "lifecycle", "--description", "first")
     assert set(model) == MODEL_KEYS
     assert (model["status"], model["grpc_service_name"], model["grpc_method_name"]) == ("CREATED", "Echo", "answer")

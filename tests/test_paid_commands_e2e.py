@@ -1,4 +1,7 @@
-"""The paid commands end to end: the real `snet` executable, the local chain and the daemon double.
+"""The paid commands end to end against the local chain and the daemon double.
+
+Commands run in-process (tests/support/harness.py); the full flow, the terminal question, the
+progress bar on a pty and the killed uploads run the real `snet` executable.
 
 Every test starts from a reset double (its payment journal holds accepted payments only) and a
 private copy of the client's HOME (its model store, signature cache and payment journal).
@@ -19,7 +22,9 @@ from pathlib import Path
 
 from snet_cli_training.errors import ExitStatus
 from tests.support import chain, provision
-from tests.support.cli import create_model, failed, ok_json, snet_env, training
+from tests.support import cli
+from tests.support.cli import snet_env
+from tests.support.harness import create_model, failed, ok_json, run as training
 from tests.support.stack import snet_executable
 
 VALIDATE_PRICE, TRAIN_PRICE, CALL_PRICE = 200, 300, 10
@@ -58,7 +63,7 @@ def test_full_flow_pays_each_quoted_price_exactly_once(stack, home, daemon, tmp_
     model_id = create(home, stack, "full flow")
     folder = folder_dataset(tmp_path / "folder")
 
-    upload = ok_json(training(home, "upload", model_id, str(folder), "-y"))
+    upload = ok_json(cli.training(home, "upload", model_id, str(folder), "-y"))
     assert set(upload) == PAID_KEYS | {"sha256", "size_bytes"}
     assert (upload["model_id"], upload["rpc"], upload["status"], upload["paid"]) == (
         model_id, "upload_and_validate", "VALIDATING", True)
@@ -68,25 +73,25 @@ def test_full_flow_pays_each_quoted_price_exactly_once(stack, home, daemon, tmp_
     assert len(recorded) == 1 and recorded[0]["complete"]
     assert (upload["sha256"], upload["size_bytes"]) == (recorded[0]["sha256"], recorded[0]["size"])
     assert recorded[0]["file_name"].endswith(".zip")  # the folder was packed into a zip
-    assert ok_json(training(home, "wait", model_id, "--interval", "0.2"))["status"] == "VALIDATED"
+    assert ok_json(cli.training(home, "wait", model_id, "--interval", "0.2"))["status"] == "VALIDATED"
 
     archive = zip_dataset(tmp_path / "data.zip")
-    again = ok_json(training(home, "upload-and-validate", model_id, str(archive), "-y", "--wait", "--interval", "0.2"))
+    again = ok_json(cli.training(home, "upload-and-validate", model_id, str(archive), "-y", "--wait", "--interval", "0.2"))
     assert again["status"] == "VALIDATED" and again["paid"] is True
     assert again["signed_amount_cogs"] == 2 * VALIDATE_PRICE and again["channel_id"] == upload["channel_id"]
     second = daemon.model(model_id)["uploads"][1]
     assert again["size_bytes"] == archive.stat().st_size == second["size"]
     assert again["sha256"] == second["sha256"]
 
-    price = ok_json(training(home, "train-price", model_id))
+    price = ok_json(cli.training(home, "train-price", model_id))
     assert price == {"model_id": model_id, "price_cogs": TRAIN_PRICE, "price": "0.0000000000000003", "token": "FET"}
-    trained = ok_json(training(home, "train", model_id, "-y"))
+    trained = ok_json(cli.training(home, "train", model_id, "-y"))
     assert set(trained) == PAID_KEYS
     assert (trained["rpc"], trained["status"], trained["price_cogs"], trained["signed_amount_cogs"]) == (
         "train_model", "TRAINING", TRAIN_PRICE, 2 * VALIDATE_PRICE + TRAIN_PRICE)
-    assert ok_json(training(home, "wait", model_id, "--interval", "0.2"))["status"] == "READY_TO_USE"
+    assert ok_json(cli.training(home, "wait", model_id, "--interval", "0.2"))["status"] == "READY_TO_USE"
 
-    response = ok_json(training(home, "call", model_id, "answer", '{"text": "hello"}', "-y"))
+    response = ok_json(cli.training(home, "call", model_id, "answer", '{"text": "hello"}', "-y"))
     assert response == {"text": "hello", "model_id": model_id}
 
     assert paid_rpcs(daemon) == [("upload_and_validate", model_id, VALIDATE_PRICE, "train-call"),
@@ -253,7 +258,7 @@ def test_an_upload_across_many_blocks_is_re_signed_and_paid_once(stack, home, da
     miner = threading.Thread(target=mine_on_a_clock, daemon=True)
     miner.start()
     try:
-        result = ok_json(training(home, "upload", model_id, str(archive), "--chunk-size", "65536", "-y", timeout=120))
+        result = ok_json(training(home, "upload", model_id, str(archive), "--chunk-size", "65536", "-y"))
     finally:
         stop.set()
         miner.join()

@@ -1,14 +1,12 @@
-"""Running `snet training` as a user would, in the end-to-end tests."""
+"""Running the real `snet training` executable as a user would (for what only a process can show)."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
 
-from snet_cli_training.errors import ExitStatus
 from tests.support.stack import snet_executable
 
 
@@ -29,23 +27,3 @@ def training(home: Path, *args: str, json_output: bool = True, timeout: float = 
                             env=snet_env(home), cwd=str(home), capture_output=True, text=True, timeout=timeout, input="")
     assert "Traceback" not in result.stderr, result.stderr
     return result
-
-
-def ok_json(result: subprocess.CompletedProcess):
-    """The JSON document of a command that succeeded."""
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout)
-
-
-def failed(result: subprocess.CompletedProcess, code: int = ExitStatus.ERROR) -> str:
-    """The stderr of a refused command (for exit 1: stdout empty, last line `ERROR: ...`)."""
-    assert result.returncode == code, result.stdout + result.stderr
-    if code == ExitStatus.ERROR:
-        assert result.stdout == ""
-        assert result.stderr.strip().splitlines()[-1].startswith("ERROR: "), result.stderr
-    return result.stderr
-
-
-def create_model(home: Path, stack, name: str, *extra: str) -> dict:
-    """`create-model` on the stack's service; the new model."""
-    return ok_json(training(home, "create-model", stack.org_id, stack.service_id, "--name", name, *extra))

@@ -80,13 +80,18 @@ def run(home: str | pathlib.Path, *args: str, json_output: bool = True, stdin: s
     return Result(int(status), console.stdout.getvalue(), console.stderr.getvalue())
 
 
-def ok_json(result: Result) -> Any:
-    """The JSON document of a command that succeeded."""
+def create_model(home: pathlib.Path, stack: Any, name: str, *extra: str) -> dict:
+    """`create-model` on the stack's service, in-process; the new model."""
+    return ok_json(run(home, "create-model", stack.org_id, stack.service_id, "--name", name, *extra))
+
+
+def ok_json(result: Any) -> Any:
+    """The JSON document of a command that succeeded (an in-process Result or a finished `snet` process)."""
     assert result.returncode == 0, result.stdout + result.stderr
-    return result.json()
+    return json.loads(result.stdout)
 
 
-def failed(result: Result, code: int = ExitStatus.ERROR) -> str:
+def failed(result: Any, code: int = ExitStatus.ERROR) -> str:
     """The stderr of a refused command (for exit 1: stdout empty, last line `ERROR: ...`)."""
     assert result.returncode == code, result.stdout + result.stderr
     if code == ExitStatus.ERROR:
