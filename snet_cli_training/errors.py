@@ -1,4 +1,4 @@
-"""The exception tree of the plugin and the exit codes of CLI.md (the single source)."""
+"""The exception tree of the plugin and its exit codes (the single source; docs/commands.md#exit-codes)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import enum
 
 
 class ExitStatus(enum.IntEnum):
-    """Exit codes of `snet training` (CLI.md, "Exit codes")."""
+    """Exit codes of `snet training`."""
 
     OK = 0
     ERROR = 1

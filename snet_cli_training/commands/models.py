@@ -91,7 +91,7 @@ def checksum_address(text: str) -> str:
 
 
 def paging(inv: Invocation) -> tuple[int, int, bool]:
-    """(page, page_size, follow) from the paging flags (docs/commands.md#paging)."""
+    """(page, page_size, follow) from the paging flags (docs/commands.md#paging-rules)."""
     if inv.all_pages:
         if inv.page is not None:
             raise UsageError("--all walks every page: it does not go with --page")

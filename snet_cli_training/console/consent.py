@@ -1,7 +1,7 @@
 """The one place that decides whether to ask the user, and what no answer means (the confirmation rule).
 
 `-y` is consent; otherwise the question needs a terminal (stdin and stderr TTYs) and a yes;
-without a terminal nothing is done (exit 6). See docs/commands.md#confirmation.
+without a terminal nothing is done (exit 6). See docs/commands.md#confirmation-rule.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The file is read one chunk at a time and no chunk is kept, so memory does not grow with the
 dataset. Messages are filled the way the SDK fills them, which is what providers are written
-against (docs/protocol.md#fields-that-matter).
+against (docs/protocol.md#fields).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 `--max-price` is a ceiling, never consent: a price above it is refused (exit 6) even with `-y` or
 `--dry-run`. `--dry-run` never asks and never signs. Otherwise the confirmation rule decides
 (console.consent). Channel transactions get their own question under the same rule, without a
-ceiling (docs/commands.md#confirmation).
+ceiling (docs/commands.md#confirmation-rule).
 """
 
 from __future__ import annotations
