@@ -12,16 +12,15 @@ _REPO_ROOT = str(Path(__file__).resolve().parents[1])
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
-from tests.support.cli import copy_home  # noqa: E402
-from tests.support.stack import LocalStack, default_daemon_hook, run_snet  # noqa: E402
+from snet_cli_training.sandbox.network import LocalNetwork, default_daemon_hook  # noqa: E402
+from tests.support.cli import copy_home, run_snet  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def stack():
-    """One LocalStack per session: chain, IPFS, contracts, testorg/echo, two clients' channels,
-    and the daemon double when tests/support/daemon.py provides `launch` (unless
-    $SNET_TEST_NO_DAEMON is set)."""
-    with LocalStack(daemon=default_daemon_hook()) as local_stack:
+    """One LocalNetwork per session: chain, IPFS, contracts, testorg/echo, two clients' channels,
+    and the daemon double (unless $SNET_TEST_NO_DAEMON is set)."""
+    with LocalNetwork(daemon=default_daemon_hook()) as local_stack:
         yield local_stack
 
 

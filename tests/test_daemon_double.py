@@ -13,7 +13,7 @@ from eth_account.messages import encode_defunct
 from web3 import Web3
 
 from snet_cli_training import protocol
-from tests.support.contracts import contract
+from snet_cli_training.sandbox.contracts import contract
 
 M = protocol.messages()
 PATH = "/training.Daemon/"

@@ -12,8 +12,7 @@ from pathlib import Path
 
 
 from snet_cli_training.errors import ExitStatus
-from tests.support.cli import create_model, ok_json, training
-from tests.support.stack import snet_executable
+from tests.support.cli import create_model, ok_json, snet_executable, training
 
 MODEL_KEYS = {"model_id", "status", "name", "description", "grpc_service_name", "grpc_method_name", "is_public",
               "address_list", "training_data_link", "created_by_address", "updated_by_address", "created_date",

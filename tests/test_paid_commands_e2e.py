@@ -18,9 +18,8 @@ from pathlib import Path
 
 
 from snet_cli_training.errors import ExitStatus
-from tests.support import chain, provision
-from tests.support.cli import create_model, failed, ok_json, snet_env, training
-from tests.support.stack import snet_executable
+from snet_cli_training.sandbox import chain, provision
+from tests.support.cli import create_model, failed, ok_json, snet_env, snet_executable, training
 
 VALIDATE_PRICE, TRAIN_PRICE, CALL_PRICE = 200, 300, 10
 LINK = "https://example.com/data.zip"

@@ -12,7 +12,7 @@ import pytest
 
 from snet_cli_training import auth, channels, client, errors, payment, protocol, service
 from snet_cli_training.environment import Environment
-from tests.support import chain, provision
+from snet_cli_training.sandbox import chain, provision
 
 LINK = "https://example.com/data.zip"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import contracts, ipfs, provision
+from snet_cli_training.sandbox import contracts, ipfs, provision
 
 
 @pytest.mark.parametrize("content, cid", [

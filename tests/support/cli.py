@@ -6,10 +6,24 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from snet_cli_training.errors import ExitStatus
-from tests.support.stack import snet_executable
+
+
+def snet_executable() -> str:
+    """The `snet` console script of this interpreter (else the one on PATH)."""
+    beside = Path(sys.executable).with_name("snet")
+    return str(beside) if beside.exists() else (shutil.which("snet") or "snet")
+
+
+def run_snet(home: str | Path, *args: str, timeout: float = 60,
+             input: str | None = None) -> subprocess.CompletedProcess:
+    """Run the real `snet` executable with HOME=home; never raises on a non-zero exit."""
+    env = dict(os.environ, HOME=str(home), PYTHONWARNINGS="ignore")
+    return subprocess.run([snet_executable(), *args], env=env, cwd=str(home),
+                          capture_output=True, text=True, timeout=timeout, input=input)
 
 
 def copy_home(source: str | Path, target: Path) -> Path:

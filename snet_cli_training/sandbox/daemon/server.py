@@ -1,11 +1,11 @@
 """A gRPC stand-in for snet-daemon v6: training.Daemon, channel state and the proxied service.
 
-Run as ``python -m tests.support.daemon --rpc URL --mpe 0x.. --payment-address 0x..
---group-id B64 --service-proto tests/support/example_service.proto [--port 0]
+Run as ``python -m snet_cli_training.sandbox.daemon.server --rpc URL --mpe 0x.. --payment-address 0x..
+--group-id B64 --service-proto SERVICE.proto [--port 0]
 [--control-port 0] [--price-cogs 10] [--expiration-threshold 100]``.  When ready it prints
 one JSON line ``{"grpc": "http://127.0.0.1:P", "control": "http://127.0.0.1:C"}``.
 
-The control API (HTTP JSON, see daemon_control.py for a client): POST /reset, GET /journal,
+The control API (HTTP JSON, see control_client.py for a client): POST /reset, GET /journal,
 GET /models, GET|POST /config, GET|POST /fault, POST /status {model_id, status}.
 """
 
@@ -20,21 +20,21 @@ import threading
 import time
 from concurrent import futures
 from dataclasses import dataclass
-from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import grpc
 
-from snet_cli_training.protocol import STATUS_NAMES
-from tests.support.daemon_chain import ChainView
-from tests.support.daemon_config import Faults, ProviderConfig
-from tests.support.daemon_control import DaemonControl
-from tests.support.daemon_handlers import DaemonHandlers
-from tests.support.daemon_payment import PaymentGate
-from tests.support.daemon_provider import Provider
-from tests.support.daemon_service_spec import ServiceSpec
-from tests.support.daemon_store import ModelStore
+from snet_cli_training.sandbox.processes import child_env, python_module
+from snet_cli_training.sandbox.protocol import STATUS_NAMES
+from snet_cli_training.sandbox.daemon.chain_view import ChainView
+from snet_cli_training.sandbox.daemon.config import Faults, ProviderConfig
+from snet_cli_training.sandbox.daemon.control_client import DaemonControl
+from snet_cli_training.sandbox.daemon.handlers import DaemonHandlers
+from snet_cli_training.sandbox.daemon.payment import PaymentGate
+from snet_cli_training.sandbox.daemon.provider import Provider
+from snet_cli_training.sandbox.daemon.service_spec import ServiceSpec
+from snet_cli_training.sandbox.daemon.store import ModelStore
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # the daemon's max_message_size_in_mb default
 
@@ -169,13 +169,14 @@ class DaemonProcess:
 
 
 def launch(config: Any, control_port: int = 0, timeout: float = 30) -> DaemonProcess:
-    """Start the double for a tests.support.stack.DaemonConfig; return once it is serving."""
-    argv = [sys.executable, "-m", "tests.support.daemon", "--rpc", config.rpc, "--mpe", config.mpe_address,
-            "--payment-address", config.payment_address, "--group-id", config.group_id_base64,
-            "--service-proto", str(config.proto_path), "--port", str(config.port),
-            "--control-port", str(control_port), "--price-cogs", str(config.price_in_cogs),
-            "--expiration-threshold", str(config.payment_expiration_threshold)]
-    process = subprocess.Popen(argv, cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE, text=True)
+    """Start the double for a network.DaemonConfig; return once it is serving."""
+    argv = python_module(
+        "snet_cli_training.sandbox.daemon.server", "--rpc", config.rpc, "--mpe", config.mpe_address,
+        "--payment-address", config.payment_address, "--group-id", config.group_id_base64,
+        "--service-proto", str(config.proto_path), "--port", str(config.port),
+        "--control-port", str(control_port), "--price-cogs", str(config.price_in_cogs),
+        "--expiration-threshold", str(config.payment_expiration_threshold))
+    process = subprocess.Popen(argv, env=child_env(), stdout=subprocess.PIPE, text=True)
     ready: list[str] = []
     reader = threading.Thread(target=lambda: ready.append(process.stdout.readline()), daemon=True)
     reader.start()

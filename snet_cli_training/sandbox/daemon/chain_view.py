@@ -8,7 +8,7 @@ from importlib import resources
 
 from web3 import Web3
 
-from tests.support.chain import DAEMON_USER_AGENT
+from snet_cli_training.sandbox.chain import DAEMON_USER_AGENT
 
 ZERO_ADDRESS = "0x" + "00" * 20
 

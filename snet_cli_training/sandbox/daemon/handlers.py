@@ -8,14 +8,14 @@ from typing import Any
 from collections.abc import Callable, Iterator
 
 import grpc
-from snet_cli_training import protocol
-from tests.support.daemon_auth import AuthFailure, check_authorization, same_address
-from tests.support.daemon_chain import ChainView
-from tests.support.daemon_config import Faults, ProviderConfig
-from tests.support.daemon_payment import PaymentError, PaymentGate, PaymentRequest, Transaction
-from tests.support.daemon_provider import DELETED, READY_TO_USE, STATUS_NAMES, VALIDATING, Provider
-from tests.support.daemon_service_spec import ServiceSpec
-from tests.support.daemon_store import ModelRecord, ModelStore
+from snet_cli_training.sandbox import protocol
+from snet_cli_training.sandbox.daemon.auth import AuthFailure, check_authorization, same_address
+from snet_cli_training.sandbox.daemon.chain_view import ChainView
+from snet_cli_training.sandbox.daemon.config import Faults, ProviderConfig
+from snet_cli_training.sandbox.daemon.payment import PaymentError, PaymentGate, PaymentRequest, Transaction
+from snet_cli_training.sandbox.daemon.provider import DELETED, READY_TO_USE, VALIDATING, Provider
+from snet_cli_training.sandbox.daemon.service_spec import ServiceSpec
+from snet_cli_training.sandbox.daemon.store import ModelRecord, ModelStore
 
 TRAINING_DISABLED = "service end point is not defined or is invalid , please contact the AI developer"
 UNAVAILABLE = "No requests are currently being processed, please try again later"
@@ -391,5 +391,5 @@ class DaemonHandlers:
             raise Failure(f"user {user} has no access to model {model_id}", grpc.StatusCode.PERMISSION_DENIED)
         status = self.provider.status(model_id, record.status)
         if status != READY_TO_USE:
-            raise Failure(f"model {model_id} is not ready to use, status: {STATUS_NAMES[status]}",
+            raise Failure(f"model {model_id} is not ready to use, status: {protocol.STATUS_NAMES[status]}",
                           grpc.StatusCode.FAILED_PRECONDITION)

@@ -1,6 +1,6 @@
 """A real EVM (eth-tester on py-evm) behind a small JSON-RPC HTTP server.
 
-Run as ``python -m tests.support.chain [--port P]``; when it is ready it prints
+Run as ``python -m snet_cli_training.sandbox.chain [--port P]``; when it is ready it prints
 one JSON line ``{"rpc": "http://127.0.0.1:PORT"}`` on stdout.  Chain id 1337,
 one block per transaction, ``evm_mine [n]`` mines n empty blocks.
 """
@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 from eth_keys import keys
 from eth_utils import keccak
-from tests.support import http_base
-from tests.support.http_base import QuietHandler
+from snet_cli_training.sandbox import http_base
+from snet_cli_training.sandbox.http_base import QuietHandler
 
 CHAIN_ID = 1337
 GAS_PRICE = 2 * 10**9

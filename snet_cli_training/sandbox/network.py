@@ -1,6 +1,6 @@
-"""LocalStack: chain + IPFS (+ an optional daemon double), contracts and snet-cli HOMEs.
+"""LocalNetwork: chain + IPFS (+ an optional daemon double), contracts and snet-cli HOMEs.
 
-``python -m tests.support.stack`` starts the whole network, prints its
+``python -m snet_cli_training.sandbox.network`` starts the whole network, prints its
 description as JSON (endpoints, addresses, HOME paths) and waits for Ctrl-C.
 """
 
@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import argparse
 import base64
-import importlib.util
 import json
 import os
 import select
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -24,8 +22,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support import chain, provision
-from tests.support.provision import Identity, Network
+from snet_cli_training.sandbox import chain, provision
+from snet_cli_training.sandbox.processes import child_env, python_module
+from snet_cli_training.sandbox.provision import Identity, Network
 
 DAEMON_CONFIG_ENV = "SNET_TEST_DAEMON_CONFIG"
 NO_DAEMON_ENV = "SNET_TEST_NO_DAEMON"
@@ -83,9 +82,8 @@ def _wait_for_port(port: int, timeout: float) -> None:
 
 
 def _start_server(module: str, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", module], cwd=provision.REPO_ROOT, stdout=subprocess.PIPE,
-        stderr=open(log, "wb"), text=True, env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    return subprocess.Popen(python_module(module), stdout=subprocess.PIPE, stderr=open(log, "wb"), text=True,
+                            env=child_env())
 
 
 def _ready_line(process: subprocess.Popen, timeout: float) -> dict:
@@ -98,7 +96,7 @@ def _ready_line(process: subprocess.Popen, timeout: float) -> dict:
 
 
 @dataclass
-class LocalStack:
+class LocalNetwork:
     """A local SingularityNET network with testorg/echo published and two funded clients."""
 
     daemon: DaemonHook | None = None
@@ -136,7 +134,7 @@ class LocalStack:
     def proto_path(self) -> Path:
         return provision.PROTO_PATH
 
-    def start(self) -> LocalStack:
+    def start(self) -> LocalNetwork:
         started = time.monotonic()
         if self.workdir is None:
             self.workdir = Path(tempfile.mkdtemp(prefix="snet-local-stack-"))
@@ -146,8 +144,8 @@ class LocalStack:
         provisioner = None
         try:
             provisioner = provision.Provisioner(self.workdir, self.provider.home)
-            chain_process = _start_server("tests.support.chain", self.workdir / "chain.log")
-            ipfs_process = _start_server("tests.support.ipfs", self.workdir / "ipfs.log")
+            chain_process = _start_server("snet_cli_training.sandbox.chain", self.workdir / "chain.log")
+            ipfs_process = _start_server("snet_cli_training.sandbox.ipfs", self.workdir / "ipfs.log")
             self._processes += [chain_process, ipfs_process]
             self.rpc = _ready_line(chain_process, 20)["rpc"]
             ipfs = _ready_line(ipfs_process, 20)
@@ -176,7 +174,7 @@ class LocalStack:
     def _deploy(self) -> None:
         from web3 import Web3
 
-        from tests.support import contracts
+        from snet_cli_training.sandbox import contracts
 
         w3 = Web3(Web3.HTTPProvider(self.rpc))
         holders = [chain.dev_address(role) for role in ("provider", "client", "client2")]
@@ -215,8 +213,7 @@ class LocalStack:
             fields = dict(asdict(config), config_file=str(config_file))
             argv = [item.format(**fields) for item in self.daemon]
             self.daemon_handle = subprocess.Popen(
-                argv, cwd=provision.REPO_ROOT,
-                env=dict(os.environ, **{DAEMON_CONFIG_ENV: str(config_file)}),
+                argv, env=dict(os.environ, **{DAEMON_CONFIG_ENV: str(config_file)}),
                 stdout=open(self.workdir / "daemon.log", "wb"), stderr=subprocess.STDOUT)
         _wait_for_port(self.daemon_port, 15)
 
@@ -243,7 +240,7 @@ class LocalStack:
         """Give the key's address `cogs` tokens (from the provider) and deposit them into its MPE escrow."""
         from eth_account import Account
 
-        from tests.support import contracts
+        from snet_cli_training.sandbox import contracts
 
         w3 = self.web3()
         address = Account.from_key(private_key).address
@@ -299,41 +296,27 @@ class LocalStack:
         if self._own_workdir and self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self) -> LocalStack:
+    def __enter__(self) -> LocalNetwork:
         return self.start()
 
     def __exit__(self, *_exc: Any) -> None:
         self.stop()
 
 
-def snet_executable() -> str:
-    """The `snet` console script of this interpreter (else the one on PATH)."""
-    beside = Path(sys.executable).with_name("snet")
-    return str(beside) if beside.exists() else (shutil.which("snet") or "snet")
-
-
-def run_snet(home: str | Path, *args: str, timeout: float = 60,
-             input: str | None = None) -> subprocess.CompletedProcess:
-    """Run the real `snet` executable with HOME=home; never raises on a non-zero exit."""
-    env = dict(os.environ, HOME=str(home), PYTHONWARNINGS="ignore")
-    return subprocess.run([snet_executable(), *args], env=env, cwd=str(home),
-                          capture_output=True, text=True, timeout=timeout, input=input)
-
-
 def default_daemon_hook() -> DaemonHook | None:
-    """tests.support.daemon.launch when the daemon double is there and $SNET_TEST_NO_DAEMON is unset."""
-    if os.environ.get(NO_DAEMON_ENV) or importlib.util.find_spec("tests.support.daemon") is None:
+    """The daemon double's `launch`, unless $SNET_TEST_NO_DAEMON is set."""
+    if os.environ.get(NO_DAEMON_ENV):
         return None
-    from tests.support import daemon
+    from snet_cli_training.sandbox.daemon.server import launch
 
-    return getattr(daemon, "launch", None)
+    return launch
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-daemon", action="store_true", help="start no daemon double")
     args = parser.parse_args()
-    stack = LocalStack(daemon=None if args.no_daemon else default_daemon_hook()).start()
+    stack = LocalNetwork(daemon=None if args.no_daemon else default_daemon_hook()).start()
     print(json.dumps(stack.describe(), indent=2), flush=True)
     for identity in (stack.client, stack.client2, stack.provider):
         print(f"# as {identity.name}: HOME={identity.home} snet ...", flush=True)

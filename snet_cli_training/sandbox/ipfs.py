@@ -1,6 +1,6 @@
 """An IPFS HTTP API stand-in that stores content under real CIDv0 hashes.
 
-Run as ``python -m tests.support.ipfs [--port P]``; when ready it prints one JSON
+Run as ``python -m snet_cli_training.sandbox.ipfs [--port P]``; when ready it prints one JSON
 line ``{"ipfs": "http://127.0.0.1:PORT", "port": PORT}`` on stdout.  It answers
 what ipfshttpclient 0.4.13 sends for snet-cli and snet-sdk: version, add
 (multipart, chunked, wrap-with-directory), cat (CID or CID/name), block/get,
@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
-from tests.support import http_base
-from tests.support.http_base import QuietHandler
+from snet_cli_training.sandbox import http_base
+from snet_cli_training.sandbox.http_base import QuietHandler
 
 CHUNK_SIZE = 256 * 1024
 MAX_LINKS = 174
