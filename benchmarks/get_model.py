@@ -21,7 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from snet_cli_training.sandbox.network import LocalNetwork, default_daemon_hook  # noqa: E402
+from snet_cli_training.sandbox.daemon_hook import default_daemon_hook  # noqa: E402
+from snet_cli_training.sandbox.network import LocalNetwork  # noqa: E402
 from tests.support.cli import snet_executable  # noqa: E402
 
 

@@ -173,7 +173,8 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(REPO_ROOT))
-    from snet_cli_training.sandbox.network import LocalNetwork, default_daemon_hook
+    from snet_cli_training.sandbox.daemon_hook import default_daemon_hook
+    from snet_cli_training.sandbox.network import LocalNetwork
 
     sizes = [int(s) for s in options.sizes.split(",")]
     chunks = [int(c) for c in options.chunks.split(",")]

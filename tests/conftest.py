@@ -12,7 +12,8 @@ _REPO_ROOT = str(Path(__file__).resolve().parents[1])
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
-from snet_cli_training.sandbox.network import LocalNetwork, default_daemon_hook  # noqa: E402
+from snet_cli_training.sandbox.daemon_hook import default_daemon_hook  # noqa: E402
+from snet_cli_training.sandbox.network import LocalNetwork  # noqa: E402
 from tests.support.cli import copy_home, run_snet  # noqa: E402
 
 

@@ -10,89 +10,19 @@ import argparse
 import base64
 import json
 import os
-import select
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from snet_cli_training.sandbox import chain, provision
-from snet_cli_training.sandbox.processes import child_env, python_module
+from snet_cli_training.sandbox.daemon_hook import DaemonConfig, DaemonHook, default_daemon_hook, start_daemon
+from snet_cli_training.sandbox.processes import free_port, ready_line, start_server
 from snet_cli_training.sandbox.provision import Identity, Network
-
-DAEMON_CONFIG_ENV = "SNET_TEST_DAEMON_CONFIG"
-NO_DAEMON_ENV = "SNET_TEST_NO_DAEMON"
-
-
-@dataclass(frozen=True)
-class DaemonConfig:
-    """Everything a daemon double needs to serve the published service."""
-
-    rpc: str
-    port: int
-    endpoint: str
-    mpe_address: str
-    registry_address: str
-    token_address: str
-    org_id: str
-    service_id: str
-    group_name: str
-    group_id_base64: str
-    payment_address: str
-    payment_expiration_threshold: int
-    price_in_cogs: int
-    free_calls: int
-    proto_path: str
-    provider_private_key: str
-
-    @property
-    def group_id(self) -> bytes:
-        return base64.b64decode(self.group_id_base64)
-
-
-# A daemon hook is either a callable that starts the daemon and returns an
-# object with terminate() or stop(), or a command line whose items may hold
-# {field} placeholders of DaemonConfig and {config_file}; the command also finds
-# the whole config as JSON in the file named by $SNET_TEST_DAEMON_CONFIG.
-DaemonHook = Callable[[DaemonConfig], Any] | Sequence[str]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for_port(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError as exc:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"nothing listens on port {port} after {timeout} s") from exc
-            time.sleep(0.05)
-
-
-def _start_server(module: str, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(python_module(module), stdout=subprocess.PIPE, stderr=open(log, "wb"), text=True,
-                            env=child_env())
-
-
-def _ready_line(process: subprocess.Popen, timeout: float) -> dict:
-    ready, _, _ = select.select([process.stdout], [], [], timeout)
-    line = process.stdout.readline() if ready else ""
-    if not line:
-        process.kill()
-        raise RuntimeError(f"{process.args} did not report ready within {timeout} s")
-    return json.loads(line)
 
 
 @dataclass
@@ -144,11 +74,11 @@ class LocalNetwork:
         provisioner = None
         try:
             provisioner = provision.Provisioner(self.workdir, self.provider.home)
-            chain_process = _start_server("snet_cli_training.sandbox.chain", self.workdir / "chain.log")
-            ipfs_process = _start_server("snet_cli_training.sandbox.ipfs", self.workdir / "ipfs.log")
+            chain_process = start_server("snet_cli_training.sandbox.chain.server", self.workdir / "chain.log")
+            ipfs_process = start_server("snet_cli_training.sandbox.ipfs.server", self.workdir / "ipfs.log")
             self._processes += [chain_process, ipfs_process]
-            self.rpc = _ready_line(chain_process, 20)["rpc"]
-            ipfs = _ready_line(ipfs_process, 20)
+            self.rpc = ready_line(chain_process, 20)["rpc"]
+            ipfs = ready_line(ipfs_process, 20)
             self.ipfs_endpoint, self.ipfs_port = ipfs["ipfs"], ipfs["port"]
             self._deploy()
             self.daemon_port = free_port()
@@ -161,7 +91,7 @@ class LocalNetwork:
             self.daemon_config = self._daemon_config()
             if self.daemon is not None:
                 # The daemon needs only the chain: let it start while snet-cli provisions.
-                self._start_daemon()
+                self.daemon_handle = start_daemon(self.daemon, self.daemon_config, self.workdir)
             provisioner.wait()
         except BaseException:
             if provisioner is not None:
@@ -202,20 +132,6 @@ class LocalNetwork:
             payment_expiration_threshold=provision.PAYMENT_EXPIRATION_THRESHOLD,
             price_in_cogs=provision.PRICE_IN_COGS, free_calls=provision.FREE_CALLS,
             proto_path=str(self.proto_path), provider_private_key=self.provider.private_key)
-
-    def _start_daemon(self) -> None:
-        config = self.daemon_config
-        config_file = self.workdir / "daemon_config.json"
-        config_file.write_text(json.dumps(asdict(config), indent=2))
-        if callable(self.daemon):
-            self.daemon_handle = self.daemon(config)
-        else:
-            fields = dict(asdict(config), config_file=str(config_file))
-            argv = [item.format(**fields) for item in self.daemon]
-            self.daemon_handle = subprocess.Popen(
-                argv, env=dict(os.environ, **{DAEMON_CONFIG_ENV: str(config_file)}),
-                stdout=open(self.workdir / "daemon.log", "wb"), stderr=subprocess.STDOUT)
-        _wait_for_port(self.daemon_port, 15)
 
     def _rpc_call(self, method: str, params: list) -> Any:
         request = urllib.request.Request(
@@ -301,15 +217,6 @@ class LocalNetwork:
 
     def __exit__(self, *_exc: Any) -> None:
         self.stop()
-
-
-def default_daemon_hook() -> DaemonHook | None:
-    """The daemon double's `launch`, unless $SNET_TEST_NO_DAEMON is set."""
-    if os.environ.get(NO_DAEMON_ENV):
-        return None
-    from snet_cli_training.sandbox.daemon.server import launch
-
-    return launch
 
 
 def main() -> None:
