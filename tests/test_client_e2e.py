@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import argparse
 import io
-import shutil
 from pathlib import Path
 
 import pytest
 
 from snet_cli_training import auth, client, errors, service
-
-
-@pytest.fixture
-def client_home(stack, tmp_path, monkeypatch):
-    """A copy of the stack client's HOME: snet-cli's caches and ours stay in this test."""
-    assert stack.daemon_handle is not None, "the stack must run with the daemon double (unset SNET_TEST_NO_DAEMON)"
-    shutil.copytree(Path(stack.client.home) / ".snet", tmp_path / ".snet")
-    monkeypatch.setenv("HOME", str(tmp_path))
-    return tmp_path
 
 
 def _session(home: Path, **values):
@@ -29,9 +19,9 @@ def _session(home: Path, **values):
     return config, args
 
 
-def test_resolve_and_train_through_the_daemon(stack, client_home, capsys):
+def test_resolve_and_train_through_the_daemon(stack, process_home, capsys):
     progress = io.StringIO()
-    config, args = _session(client_home, org_id=stack.org_id, service_id=stack.service_id)
+    config, args = _session(process_home, org_id=stack.org_id, service_id=stack.service_id)
     command = service.client_command(config, args, out_f=progress, err_f=progress)
     target = service.resolve_service(config, args, command=command, out_f=progress, err_f=progress)
     assert (target.org_id, target.service_id, target.group_name) == (stack.org_id, stack.service_id, stack.group_name)
@@ -58,20 +48,20 @@ def test_resolve_and_train_through_the_daemon(stack, client_home, capsys):
         assert model.model_id in [m.model_id for m in daemon.get_all_models()]
         with pytest.raises(errors.ModelNotFound):
             daemon.get_model("no-such-model")
-    cache = auth.SignatureCache(client_home / ".snet" / "training" / "signatures.json")
+    cache = auth.SignatureCache(process_home / ".snet" / "training" / "signatures.json")
     assert cache.get("local", stack.client.address) is not None
     assert warnings == []
     assert capsys.readouterr().out == ""
 
 
-def test_unknown_service_and_group_are_user_errors(stack, client_home):
+def test_unknown_service_and_group_are_user_errors(stack, process_home):
     progress = io.StringIO()
-    config, args = _session(client_home, org_id=stack.org_id, service_id="no-such-service")
+    config, args = _session(process_home, org_id=stack.org_id, service_id="no-such-service")
     with pytest.raises(errors.UserInputError, match="service no-such-service is not registered in organization"):
         service.resolve_service(config, args, out_f=progress, err_f=progress)
-    config, args = _session(client_home, org_id="no-such-org", service_id=stack.service_id)
+    config, args = _session(process_home, org_id="no-such-org", service_id=stack.service_id)
     with pytest.raises(errors.UserInputError, match="organization no-such-org is not registered"):
         service.resolve_service(config, args, out_f=progress, err_f=progress)
-    config, args = _session(client_home, org_id=stack.org_id, service_id=stack.service_id, group_name="nope")
+    config, args = _session(process_home, org_id=stack.org_id, service_id=stack.service_id, group_name="nope")
     with pytest.raises(errors.UserInputError, match="no payment group 'nope'; its groups: default_group"):
         service.resolve_service(config, args, out_f=progress, err_f=progress)

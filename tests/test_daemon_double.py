@@ -20,12 +20,10 @@ PATH = "/training.Daemon/"
 
 
 @pytest.fixture
-def daemon(stack):
-    handle = stack.daemon_handle
-    assert handle is not None and hasattr(handle, "control"), "the stack must run with the daemon double"
-    handle.control.reset()
-    channel = grpc.insecure_channel(handle.target)
-    yield Daemon(stack, handle, channel)
+def daemon(stack, control):
+    """The reset double through a test-side gRPC client that signs its own requests."""
+    channel = grpc.insecure_channel(stack.daemon_handle.target)
+    yield Daemon(stack, stack.daemon_handle, channel)
     channel.close()
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import shutil
-import types
 from pathlib import Path
 
 import pytest
@@ -13,20 +11,9 @@ import pytest
 from snet_cli_training import auth, channels, client, errors, payment, protocol, service
 from snet_cli_training.environment import Environment
 from snet_cli_training.sandbox import chain, provision
+from tests.support.cli import copy_home, use_home
 
 LINK = "https://example.com/data.zip"
-
-
-def _home_of(stack, tmp_path, monkeypatch, identity_home: Path) -> Path:
-    if stack.daemon_handle is None:
-        pytest.skip("no daemon double plugged into the stack")
-    shutil.copytree(identity_home / ".snet", tmp_path / ".snet")
-    monkeypatch.setenv("HOME", str(tmp_path))
-    import snet.cli.identity
-
-    # snet-cli sleeps 1 s before each receipt poll; the local chain mines at once.
-    monkeypatch.setattr(snet.cli.identity, "time", types.SimpleNamespace(sleep=lambda _seconds: None))
-    return tmp_path
 
 
 class Session:
@@ -65,17 +52,8 @@ class Session:
 
 
 @pytest.fixture
-def control(stack):
-    if stack.daemon_handle is None:
-        pytest.skip("no daemon double plugged into the stack")
-    stack.daemon_handle.control.reset()
-    return stack.daemon_handle.control
-
-
-@pytest.fixture
-def session(stack, control, tmp_path, monkeypatch):
-    home = _home_of(stack, tmp_path, monkeypatch, Path(stack.client.home))
-    opened = Session(stack, home)
+def session(stack, process_home):
+    opened = Session(stack, process_home)
     yield opened
     opened.close()
 
@@ -164,7 +142,7 @@ def test_missing_and_short_channels_are_fixed_only_with_consent(stack, control, 
                                 mpe=stack.mpe_address, token=stack.token_address,
                                 daemon_endpoint=stack.daemon_endpoint)
     provision.write_home(spare_home, network, "spare1", chain.dev_private_key("spare1"))
-    session = Session(stack, _home_of(stack, tmp_path / "home", monkeypatch, spare_home))
+    session = Session(stack, use_home(copy_home(spare_home, tmp_path / "home"), monkeypatch))
     try:
         address = session.signer.address
         assert address == chain.dev_address("spare1")

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 from snet_cli_training.errors import ExitStatus
@@ -31,6 +32,16 @@ def copy_home(source: str | Path, target: Path) -> Path:
     target.mkdir()
     shutil.copytree(Path(source) / ".snet", target / ".snet")
     return target
+
+
+def use_home(home: Path, monkeypatch) -> Path:
+    """Make `home` this process's HOME for snet-cli's classes run in-process, without their receipt-poll sleeps."""
+    monkeypatch.setenv("HOME", str(home))
+    import snet.cli.identity
+
+    # snet-cli sleeps 1 s before each receipt poll; the local chain mines at once.
+    monkeypatch.setattr(snet.cli.identity, "time", types.SimpleNamespace(sleep=lambda _seconds: None))
+    return home
 
 
 def snet_env(home: Path) -> dict[str, str]:
