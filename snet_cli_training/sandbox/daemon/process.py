@@ -37,7 +37,7 @@ class DaemonProcess:
 
 
 def launch(config: Any, control_port: int = 0, timeout: float = 30) -> DaemonProcess:
-    """Start the double for a network.DaemonConfig; return once it is serving."""
+    """Start the double for a daemon_hook.DaemonConfig; return once it is serving."""
     argv = python_module(
         "snet_cli_training.sandbox.daemon.server", "--rpc", config.rpc, "--mpe", config.mpe_address,
         "--payment-address", config.payment_address, "--group-id", config.group_id_base64,

@@ -153,7 +153,7 @@ class TrainingRpcs(HandlerBase):
             record = self.store.get(request.model_id)
             if record is None:
                 # Daemon v6 panics here (nil error's .Error()) and the process dies; the double
-                # answers with an error instead so one bad call doesn't kill the test stack.
+                # answers with an error instead so one bad call doesn't kill the local network.
                 raise Failure("daemon storage error: error in getting data from model storage: "
                               f"model data doesn't exist for modelID: {request.model_id}")
             service, method = record.grpc_service_name, record.grpc_method_name
