@@ -21,7 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.stack import LocalStack, default_daemon_hook, snet_executable  # noqa: E402
+from snet_cli_training.sandbox.daemon_hook import default_daemon_hook  # noqa: E402
+from snet_cli_training.sandbox.network import LocalNetwork  # noqa: E402
+from tests.support.cli import snet_executable  # noqa: E402
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
@@ -35,7 +37,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     runs = parser.parse_args().runs
     snet = snet_executable()
-    with LocalStack(daemon=default_daemon_hook()) as stack:
+    with LocalNetwork(daemon=default_daemon_hook()) as stack:
         home = Path(stack.workdir) / "bench-home"
         shutil.copytree(Path(stack.client.home) / ".snet", home / ".snet")
         env = dict(os.environ, HOME=str(home), PYTHONWARNINGS="ignore")

@@ -2,7 +2,7 @@
 
     python benchmarks/upload.py [--sizes 64,256,1024] [--chunks 1048576,4000000] [--sdk-sizes 256] [--block-cache S] [--repeat 1]
 
-Starts the local test network (tests.support.stack.LocalStack with the daemon double), builds
+Starts the local test network (snet_cli_training.sandbox.network.LocalNetwork with the daemon double), builds
 in a temporary directory one zip (STORED, random bytes) per size in MB, and uploads each, for
 free (the model's validate price is 0 as no price RPC is called; the payment headers carry a
 zero increment), from a fresh child process per run: ours once per chunk size, the SDK (HOME
@@ -135,7 +135,7 @@ def run_child(kind: str, job: dict, env: dict) -> dict:
 
 
 def channel_id_of(stack, address: str) -> int:
-    from tests.support.contracts import contract
+    from snet_cli_training.sandbox.contracts import contract
 
     mpe = contract(stack.web3(), "MultiPartyEscrow", stack.mpe_address)
     for channel_id in range(mpe.functions.nextChannelId().call()):
@@ -173,7 +173,8 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(REPO_ROOT))
-    from tests.support.stack import LocalStack, default_daemon_hook
+    from snet_cli_training.sandbox.daemon_hook import default_daemon_hook
+    from snet_cli_training.sandbox.network import LocalNetwork
 
     sizes = [int(s) for s in options.sizes.split(",")]
     chunks = [int(c) for c in options.chunks.split(",")]
@@ -181,7 +182,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="snet-upload-bench-"))
     rows = []
     try:
-        with LocalStack(daemon=default_daemon_hook()) as stack:
+        with LocalNetwork(daemon=default_daemon_hook()) as stack:
             handle = stack.daemon_handle
             if handle is None or not hasattr(handle, "control"):
                 sys.exit("the stack runs without the daemon double")

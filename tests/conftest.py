@@ -12,16 +12,16 @@ _REPO_ROOT = str(Path(__file__).resolve().parents[1])
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
-from tests.support.cli import copy_home  # noqa: E402
-from tests.support.stack import LocalStack, default_daemon_hook, run_snet  # noqa: E402
+from snet_cli_training.sandbox.daemon_hook import default_daemon_hook  # noqa: E402
+from snet_cli_training.sandbox.network import LocalNetwork  # noqa: E402
+from tests.support.cli import copy_home, run_snet, use_home  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def stack():
-    """One LocalStack per session: chain, IPFS, contracts, testorg/echo, two clients' channels,
-    and the daemon double when tests/support/daemon.py provides `launch` (unless
-    $SNET_TEST_NO_DAEMON is set)."""
-    with LocalStack(daemon=default_daemon_hook()) as local_stack:
+    """One LocalNetwork per session: chain, IPFS, contracts, testorg/echo, two clients' channels,
+    and the daemon double (unless $SNET_TEST_NO_DAEMON is set)."""
+    with LocalNetwork(daemon=default_daemon_hook()) as local_stack:
         yield local_stack
 
 
@@ -36,20 +36,28 @@ def snet(stack):
 
 
 @pytest.fixture
-def daemon(stack):
-    """The daemon double's control, reset: no models, payments or faults from earlier tests."""
+def control(stack):
+    """The daemon double's control API, reset: no models, payments or faults from earlier tests."""
+    assert stack.daemon_handle is not None and hasattr(stack.daemon_handle, "control"), \
+        "the stack must run with the daemon double (unset SNET_TEST_NO_DAEMON)"
     control = stack.daemon_handle.control
     control.reset()
     return control
 
 
 @pytest.fixture
-def home(stack, tmp_path, daemon):
+def home(stack, tmp_path, control):
     """A private copy of the client's HOME: its model store, signature cache and journal start empty."""
     return copy_home(stack.client.home, tmp_path / "client")
 
 
 @pytest.fixture
-def home2(stack, tmp_path, daemon):
+def home2(stack, tmp_path, control):
     """A private copy of the second client's HOME."""
     return copy_home(stack.client2.home, tmp_path / "client2")
+
+
+@pytest.fixture
+def process_home(stack, tmp_path, monkeypatch, control):
+    """A private copy of the client's HOME made this process's HOME, for snet-cli's classes run in the test."""
+    return use_home(copy_home(stack.client.home, tmp_path / "client"), monkeypatch)

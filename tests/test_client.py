@@ -80,16 +80,16 @@ class FakeDaemon:
                                    current_signature=b"\x05" * 65)
 
     def generic_handlers(self):
-        daemon = {rpc: grpc.unary_unary_rpc_method_handler(
+        fake_daemon = {rpc: grpc.unary_unary_rpc_method_handler(
             self._unary(rpc), request_deserializer=_REQUESTS[rpc].FromString,
             response_serializer=_RESPONSES[rpc].SerializeToString) for rpc in _RESPONSES}
-        daemon["upload_and_validate"] = grpc.stream_unary_rpc_method_handler(
+        fake_daemon["upload_and_validate"] = grpc.stream_unary_rpc_method_handler(
             self._upload, request_deserializer=M.UploadAndValidateRequest.FromString,
             response_serializer=M.StatusResponse.SerializeToString)
         state = {"GetChannelState": grpc.unary_unary_rpc_method_handler(
             self._channel_state, request_deserializer=M.ChannelStateRequest.FromString,
             response_serializer=M.ChannelStateReply.SerializeToString)}
-        return (grpc.method_handlers_generic_handler(protocol.DAEMON_SERVICE, daemon),
+        return (grpc.method_handlers_generic_handler(protocol.DAEMON_SERVICE, fake_daemon),
                 grpc.method_handlers_generic_handler(protocol.CHANNEL_STATE_SERVICE, state))
 
     def rpcs(self, name):
@@ -98,18 +98,18 @@ class FakeDaemon:
 
 @pytest.fixture(scope="module")
 def server():
-    daemon = FakeDaemon()
+    fake_daemon = FakeDaemon()
     grpc_server = grpc.server(futures.ThreadPoolExecutor(max_workers=4),
                               options=[("grpc.max_receive_message_length", 16 * 1024 * 1024)])
-    grpc_server.add_generic_rpc_handlers(daemon.generic_handlers())
+    grpc_server.add_generic_rpc_handlers(fake_daemon.generic_handlers())
     port = grpc_server.add_insecure_port("127.0.0.1:0")
     grpc_server.start()
-    yield daemon, f"127.0.0.1:{port}"
+    yield fake_daemon, f"127.0.0.1:{port}"
     grpc_server.stop(None)
 
 
 @pytest.fixture
-def daemon(server):
+def fake_daemon(server):
     fake, _ = server
     fake.handlers.clear()
     fake.calls.clear()
@@ -153,11 +153,11 @@ def _recovered(details) -> str:
     return auth.recover_signer(digest, details.signature)
 
 
-def test_get_model_sends_a_unified_authorization(daemon, daemon_client):
-    daemon.handlers["get_model"] = lambda request, context: M.ModelResponse(
+def test_get_model_sends_a_unified_authorization(fake_daemon, daemon_client):
+    fake_daemon.handlers["get_model"] = lambda request, context: M.ModelResponse(
         model_id=request.model_id, status=4, name="m", address_list=[ADDRESS.lower()])
     model = daemon_client.get_model("7")
-    (request,) = daemon.rpcs("get_model")
+    (request,) = fake_daemon.rpcs("get_model")
     assert request.model_id == "7"
     assert request.authorization.message == "unified" and request.authorization.current_block == 100
     assert _recovered(request.authorization) == ADDRESS
@@ -170,34 +170,34 @@ def test_get_model_sends_a_unified_authorization(daemon, daemon_client):
     assert as_dict["org_id"] == "org" and as_dict["group_name"] == "default_group"
 
 
-def test_create_model_request_fields(daemon, daemon_client):
-    daemon.handlers["create_model"] = lambda request, context: M.ModelResponse(model_id="1", name=request.model.name)
+def test_create_model_request_fields(fake_daemon, daemon_client):
+    fake_daemon.handlers["create_model"] = lambda request, context: M.ModelResponse(model_id="1", name=request.model.name)
     model = daemon_client.create_model("Echo", "answer", "first", description="d", address_list=["0xabc"],
                                        is_public=True)
     assert model.model_id == "1"
-    (request,) = daemon.rpcs("create_model")
+    (request,) = fake_daemon.rpcs("create_model")
     assert request.authorization.message == "create_model"
     assert (request.model.grpc_service_name, request.model.grpc_method_name) == ("Echo", "answer")
     assert request.model.is_public and list(request.model.address_list) == ["0xabc"]
     assert _recovered(request.authorization) == ADDRESS
 
 
-def test_update_model_sends_only_what_is_set(daemon, daemon_client):
+def test_update_model_sends_only_what_is_set(fake_daemon, daemon_client):
     daemon_client.update_model("5", description="new")
     daemon_client.update_model("5", name="", address_list=["0x1"])
-    first, second = daemon.rpcs("update_model")
+    first, second = fake_daemon.rpcs("update_model")
     assert not first.HasField("model_name") and first.description == "new"
     assert second.HasField("model_name") and not second.HasField("description")
     assert list(second.address_list) == ["0x1"] and second.authorization.message == "update_model"
 
 
-def test_get_all_models_filters(daemon, daemon_client):
-    daemon.handlers["get_all_models"] = lambda request, context: M.ModelsResponse(
+def test_get_all_models_filters(fake_daemon, daemon_client):
+    fake_daemon.handlers["get_all_models"] = lambda request, context: M.ModelsResponse(
         list_of_models=[M.ModelResponse(model_id="a"), M.ModelResponse(model_id="b")])
     models = daemon_client.get_all_models(statuses=["READY_TO_USE", "CREATED"], name="x", page=2, page_size=10)
     assert [m.model_id for m in models] == ["a", "b"]
     daemon_client.get_all_models(is_public=False)
-    first, second = daemon.rpcs("get_all_models")
+    first, second = fake_daemon.rpcs("get_all_models")
     assert list(first.statuses) == [4, 0] and not first.HasField("is_public")
     assert (first.page, first.page_size, first.name) == (2, 10, "x")
     assert second.HasField("is_public") and second.is_public is False
@@ -207,65 +207,65 @@ def test_get_all_models_filters(daemon, daemon_client):
     assert first.authorization.signature == second.authorization.signature
 
 
-def test_prices_statuses_and_payment_metadata(daemon, daemon_client):
-    daemon.handlers["validate_model_price"] = lambda request, context: M.PriceInBaseUnit(price=200)
-    daemon.handlers["train_model_price"] = lambda request, context: M.PriceInBaseUnit(price=300)
-    daemon.handlers["train_model"] = lambda request, context: M.StatusResponse(status=3)
-    daemon.handlers["validate_model"] = lambda request, context: M.StatusResponse(status=1)
-    daemon.handlers["delete_model"] = lambda request, context: M.StatusResponse(status=6)
+def test_prices_statuses_and_payment_metadata(fake_daemon, daemon_client):
+    fake_daemon.handlers["validate_model_price"] = lambda request, context: M.PriceInBaseUnit(price=200)
+    fake_daemon.handlers["train_model_price"] = lambda request, context: M.PriceInBaseUnit(price=300)
+    fake_daemon.handlers["train_model"] = lambda request, context: M.StatusResponse(status=3)
+    fake_daemon.handlers["validate_model"] = lambda request, context: M.StatusResponse(status=1)
+    fake_daemon.handlers["delete_model"] = lambda request, context: M.StatusResponse(status=6)
     assert daemon_client.validate_model_price("1", "http://link") == 200
     assert daemon_client.train_model_price("1") == 300
     headers = [("snet-payment-type", "train-call"), ("snet-payment-channel-signature-bin", b"\x01\x02")]
     assert daemon_client.train_model("1", payment_metadata=headers) == "TRAINING"
     assert daemon_client.validate_model("1", "http://link", payment_metadata=headers) == "VALIDATING"
     assert daemon_client.delete_model("1") == "DELETED"
-    assert daemon.metadata["train_model"]["snet-payment-type"] == "train-call"
-    assert daemon.metadata["train_model"]["snet-payment-channel-signature-bin"] == b"\x01\x02"
-    (price_request,) = daemon.rpcs("validate_model_price")
+    assert fake_daemon.metadata["train_model"]["snet-payment-type"] == "train-call"
+    assert fake_daemon.metadata["train_model"]["snet-payment-channel-signature-bin"] == b"\x01\x02"
+    (price_request,) = fake_daemon.rpcs("validate_model_price")
     assert price_request.training_data_link == "http://link" and price_request.authorization.message == "unified"
-    (train_request,) = daemon.rpcs("train_model")
+    (train_request,) = fake_daemon.rpcs("train_model")
     assert train_request.authorization.message == "train_model"
 
 
-def test_training_and_method_metadata(daemon, daemon_client):
+def test_training_and_method_metadata(fake_daemon, daemon_client):
     def metadata(request, context):
         response = M.TrainingMetadata(trainingEnabled=True, trainingInProto=True)
         response.trainingMethods["Echo"].values.add().string_value = "answer"
         response.trainingMethods["Echo"].values.add().string_value = "shout"
         return response
 
-    daemon.handlers["get_training_metadata"] = metadata
-    daemon.handlers["get_method_metadata"] = lambda request, context: M.MethodMetadata(
+    fake_daemon.handlers["get_training_metadata"] = metadata
+    fake_daemon.handlers["get_method_metadata"] = lambda request, context: M.MethodMetadata(
         dataset_max_size_mb=5, dataset_type="zip", default_model_id="0")
     assert daemon_client.get_training_metadata() == {
         "trainingEnabled": True, "trainingInProto": True, "trainingMethods": {"Echo": ["answer", "shout"]}}
     limits = daemon_client.get_method_metadata("Echo", "answer")
     assert list(limits) == list(METHOD_METADATA_FIELDS)
     assert limits["dataset_max_size_mb"] == 5 and limits["dataset_type"] == "zip" and limits["dataset_description"] == ""
-    (request,) = daemon.rpcs("get_method_metadata")
+    (request,) = fake_daemon.rpcs("get_method_metadata")
     assert (request.grpc_service_name, request.grpc_method_name, request.model_id) == ("Echo", "answer", "")
 
 
-def test_channel_state(daemon, daemon_client):
+def test_channel_state(fake_daemon, daemon_client):
     state = daemon_client.get_channel_state(300, b"\x07" * 65, 99)
     assert state == ChannelState(2, 1200, b"\x05" * 65, 0, b"")
-    (request,) = daemon.rpcs("GetChannelState")
+    (request,) = fake_daemon.rpcs("GetChannelState")
     assert request.channel_id == (300).to_bytes(2, "big") and request.current_block == 99
     daemon_client.get_channel_state(0, b"\x07" * 65, 99)
-    assert daemon.rpcs("GetChannelState")[1].channel_id == b"\x00"
+    assert fake_daemon.rpcs("GetChannelState")[1].channel_id == b"\x00"
 
 
-def test_messages_bigger_than_grpc_default_pass(daemon, daemon_client):
+def test_messages_bigger_than_grpc_default_pass(fake_daemon, daemon_client):
     big = "x" * (5 * 1024 * 1024)
-    daemon.handlers["get_model"] = lambda request, context: M.ModelResponse(model_id="1", description=big)
+    fake_daemon.handlers["get_model"] = lambda request, context: M.ModelResponse(model_id="1", description=big)
     assert len(daemon_client.get_model("1").description) == len(big)
 
 
-def test_bad_authorization_is_resigned_and_retried_once(daemon, server, tmp_path):
+def test_bad_authorization_is_resigned_and_retried_once(fake_daemon, server, tmp_path):
     _, endpoint = server
     answers = iter([_abort(grpc.StatusCode.UNKNOWN, "invalid request: bad authorization provided"),
                     lambda request, context: M.ModelResponse(model_id="9")])
-    daemon.handlers["get_model"] = lambda request, context: next(answers)(request, context)
+    fake_daemon.handlers["get_model"] = lambda request, context: next(answers)(request, context)
     blocks = Blocks(100)
     cache = SignatureCache(tmp_path / "signatures.json")
     authorizer = auth.Authorizer(_signer(), blocks, cache=cache, network="local")
@@ -273,27 +273,27 @@ def test_bad_authorization_is_resigned_and_retried_once(daemon, server, tmp_path
     blocks.block = 150
     with client.DaemonClient(endpoint, authorizer, timeout=5) as daemon_client:
         assert daemon_client.get_model("9").model_id == "9"
-    first, second = daemon.rpcs("get_model")
+    first, second = fake_daemon.rpcs("get_model")
     assert first.authorization.current_block == 100 and second.authorization.current_block == 150
     assert cache.get("local", ADDRESS).block == 150
 
 
-def test_refused_twice_gives_authorization_expired(daemon, daemon_client):
-    daemon.handlers["delete_model"] = _abort(
+def test_refused_twice_gives_authorization_expired(fake_daemon, daemon_client):
+    fake_daemon.handlers["delete_model"] = _abort(
         grpc.StatusCode.UNKNOWN, "unable to access model: authentication failed as the signature passed has expired")
     with pytest.raises(errors.AuthorizationExpired, match="refused the signed authorization for delete_model"):
         daemon_client.delete_model("3")
-    assert len(daemon.rpcs("delete_model")) == 2
+    assert len(fake_daemon.rpcs("delete_model")) == 2
 
 
-def test_other_errors_are_not_retried(daemon, daemon_client):
-    daemon.handlers["get_model"] = _abort(
+def test_other_errors_are_not_retried(fake_daemon, daemon_client):
+    fake_daemon.handlers["get_model"] = _abort(
         grpc.StatusCode.UNKNOWN, f"unable to access model: user {ADDRESS}, does not have access to model Id 4")
     with pytest.raises(errors.ModelNotFound) as caught:
         daemon_client.get_model("4")
     assert str(caught.value) == f"model 4 not found or not visible to {ADDRESS}"
     assert caught.value.code == "UNKNOWN" and "does not have access" in caught.value.details
-    assert len(daemon.rpcs("get_model")) == 1
+    assert len(fake_daemon.rpcs("get_model")) == 1
 
 
 @pytest.mark.parametrize("code, details, expected, fragment", [
@@ -337,9 +337,9 @@ def test_error_mapping(code, details, expected, fragment):
     assert mapped.endpoint == "http://d:1" and mapped.code == code.name and mapped.details == details
 
 
-def test_error_mapping_through_the_wire(daemon, daemon_client, server):
+def test_error_mapping_through_the_wire(fake_daemon, daemon_client, server):
     _, endpoint = server
-    daemon.handlers["train_model_price"] = _abort(
+    fake_daemon.handlers["train_model_price"] = _abort(
         grpc.StatusCode.UNKNOWN, "service end point is not defined or is invalid , please contact the AI developer")
     with pytest.raises(errors.TrainingDisabled, match=f"daemon at {endpoint}"):
         daemon_client.train_model_price("1")
@@ -358,14 +358,14 @@ def test_unreachable_daemon_names_the_endpoint(blocks):
             daemon_client.get_training_metadata()
 
 
-def test_deadline_is_applied(daemon, server, blocks):
+def test_deadline_is_applied(fake_daemon, server, blocks):
     _, endpoint = server
 
     def slow(request, context):
         time.sleep(1.0)
         return M.TrainingMetadata()
 
-    daemon.handlers["get_training_metadata"] = slow
+    fake_daemon.handlers["get_training_metadata"] = slow
     with client.DaemonClient(endpoint, auth.Authorizer(_signer(), blocks), timeout=0.2) as daemon_client:
         started = time.monotonic()
         with pytest.raises(errors.DaemonUnavailable, match="no answer before the deadline"):
@@ -391,7 +391,7 @@ def test_parse_endpoint_rejects_other_schemes():
         endpoints.parse_endpoint("ftp://x:1")
 
 
-def test_https_uses_tls_and_http_does_not(daemon, server, blocks):
+def test_https_uses_tls_and_http_does_not(fake_daemon, server, blocks):
     _, endpoint = server
     with client.DaemonClient(f"http://{endpoint}", auth.Authorizer(_signer(), blocks), timeout=3) as plain:
         assert plain.get_training_metadata()["trainingEnabled"] is False
@@ -409,28 +409,28 @@ def _chunks(model_id, count, blocks=None):
                             batch_size=10, batch_number=number, batch_count=count)
 
 
-def test_upload_signs_every_chunk_and_resigns_as_blocks_pass(daemon, daemon_client, blocks):
+def test_upload_signs_every_chunk_and_resigns_as_blocks_pass(fake_daemon, daemon_client, blocks):
     headers = [("snet-payment-type", "train-call"), ("snet-train-model-id", "8")]
     assert daemon_client.upload_and_validate(_chunks("8", 4, blocks), payment_metadata=headers) == "VALIDATING"
-    (received,) = daemon.rpcs("upload_and_validate")
+    (received,) = fake_daemon.rpcs("upload_and_validate")
     assert [r.upload_input.batch_number for r in received] == [1, 2, 3, 4]
     assert [r.authorization.current_block for r in received] == [100, 100, 102, 102]
     assert all(r.authorization.message == "upload_and_validate" and _recovered(r.authorization) == ADDRESS
                for r in received)
-    assert daemon.metadata["upload_and_validate"]["snet-train-model-id"] == "8"
+    assert fake_daemon.metadata["upload_and_validate"]["snet-train-model-id"] == "8"
 
 
-def test_upload_stops_the_call_when_the_source_fails(daemon, daemon_client):
+def test_upload_stops_the_call_when_the_source_fails(fake_daemon, daemon_client):
     def failing():
         yield from _chunks("8", 2)
         raise OSError("disk gone")
 
     with pytest.raises(OSError, match="disk gone"):
         daemon_client.upload_and_validate(failing())
-    assert daemon.stream_cancelled.wait(2)
-    assert daemon.rpcs("upload_and_validate") == []
+    assert fake_daemon.stream_cancelled.wait(2)
+    assert fake_daemon.rpcs("upload_and_validate") == []
 
 
-def test_upload_rejects_foreign_items(daemon, daemon_client):
+def test_upload_rejects_foreign_items(fake_daemon, daemon_client):
     with pytest.raises(TypeError, match="UploadInput"):
         daemon_client.upload_and_validate(iter([b"raw bytes"]))

@@ -12,7 +12,6 @@ from snet_cli_training.commands.invocation import Invocation, Where
 from snet_cli_training.console.streams import Console
 from snet_cli_training.daemon.replies import METHOD_METADATA_FIELDS
 from snet_cli_training.daemon.signature_cache import SignatureCache
-from tests.support.harness import home_environment
 
 
 def _context(home, **where) -> Context:
@@ -22,8 +21,9 @@ def _context(home, **where) -> Context:
     return Context(Invocation(console, Config(_snet_folder=home / ".snet"), where=Where(**where)))
 
 
-def test_resolve_and_train_through_the_daemon(stack, home, capsys):
-    with home_environment(home), _context(home, org_id=stack.org_id, service_id=stack.service_id) as ctx:
+def test_resolve_and_train_through_the_daemon(stack, process_home, capsys):
+    home = process_home
+    with _context(home, org_id=stack.org_id, service_id=stack.service_id) as ctx:
         group = ctx.service_group(stack.org_id, stack.service_id)
         location = group.location
         assert (location.org_id, location.service_id, location.group_name) == (stack.org_id, stack.service_id,
@@ -55,6 +55,6 @@ def test_resolve_and_train_through_the_daemon(stack, home, capsys):
     ("no-such-org", "echo", None, "organization no-such-org is not registered on network local"),
     ("testorg", "echo", "nope", "no payment group 'nope'; its groups: default_group"),
 ])
-def test_unknown_service_and_group_are_user_errors(stack, home, org, service, group, message):
-    with home_environment(home), _context(home) as ctx, pytest.raises(errors.UserInputError, match=message):
+def test_unknown_service_and_group_are_user_errors(stack, process_home, org, service, group, message):
+    with _context(process_home) as ctx, pytest.raises(errors.UserInputError, match=message):
         ctx.service_group(org, service, group)

@@ -13,19 +13,17 @@ from eth_account.messages import encode_defunct
 from web3 import Web3
 
 from snet_cli_training.daemon import protocol
-from tests.support.contracts import contract
+from snet_cli_training.sandbox.contracts import contract
 
 M = protocol.messages()
 PATH = "/training.Daemon/"
 
 
 @pytest.fixture
-def daemon(stack):
-    handle = stack.daemon_handle
-    assert handle is not None and hasattr(handle, "control"), "the stack must run with the daemon double"
-    handle.control.reset()
-    channel = grpc.insecure_channel(handle.target)
-    yield Daemon(stack, handle, channel)
+def daemon(stack, control):
+    """The reset double through a test-side gRPC client that signs its own requests."""
+    channel = grpc.insecure_channel(stack.daemon_handle.target)
+    yield Daemon(stack, stack.daemon_handle, channel)
     channel.close()
 
 

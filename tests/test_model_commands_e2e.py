@@ -16,7 +16,7 @@ from pathlib import Path
 
 from snet_cli_training.errors import ExitStatus
 from tests.support.harness import create_model, ok_json, run as training
-from tests.support.stack import snet_executable
+from tests.support.cli import snet_executable
 
 MODEL_KEYS = {"model_id", "status", "name", "description", "grpc_service_name", "grpc_method_name", "is_public",
               "address_list", "training_data_link", "created_by_address", "updated_by_address", "created_date",
@@ -79,7 +79,7 @@ def test_model_lifecycle_in_json_and_text(stack, home):
     assert ok_json(training(home, "models"))[0]["status"] == "DELETED"
 
 
-def test_list_models_filters_paging_all_and_duplicates(stack, home, daemon):
+def test_list_models_filters_paging_all_and_duplicates(stack, home, control):
     ids = [create(home, stack, f"model {i}")["model_id"] for i in range(3)]
     public = create(home, stack, "shared", "--public")["model_id"]
     listed = ok_json(training(home, "list-models", stack.org_id, stack.service_id))
@@ -93,7 +93,7 @@ def test_list_models_filters_paging_all_and_duplicates(stack, home, daemon):
     assert [m["model_id"] for m in page] == [ids[2], public]
     first = ok_json(training(home, "list-models", stack.org_id, stack.service_id, "--page-size", "3"))
     assert [m["model_id"] for m in first] == ids
-    daemon.configure(duplicate_listing=True)
+    control.configure(duplicate_listing=True)
     walked = ok_json(training(home, "list-models", stack.org_id, stack.service_id, "--all", "--page-size", "2"))
     assert [m["model_id"] for m in walked] == [*ids, public]
     assert training(home, "list-models", stack.org_id, stack.service_id, "--page", "1").returncode == ExitStatus.USAGE
@@ -191,8 +191,8 @@ def test_daemon_down_is_a_clear_error_naming_the_endpoint(stack, home):
     assert time.monotonic() - started < 30
 
 
-def test_stalled_daemon_hits_the_deadline(stack, home, daemon):
-    daemon.fault(stall={"get_training_metadata": 20})
+def test_stalled_daemon_hits_the_deadline(stack, home, control):
+    control.fault(stall={"get_training_metadata": 20})
     started = time.monotonic()
     result = training(home, "metadata", stack.org_id, stack.service_id, "--timeout-rpc", "2")
     assert result.returncode == 1 and "ERROR: " in result.stderr
@@ -205,8 +205,8 @@ def test_unknown_service_group_and_session_problems(stack, home):
     assert group.returncode == 1 and "default_group" in group.stderr
 
 
-def test_ctrl_c_exits_130_without_a_traceback(stack, home, daemon):
-    daemon.fault(stall={"get_training_metadata": 30})
+def test_ctrl_c_exits_130_without_a_traceback(stack, home, control):
+    control.fault(stall={"get_training_metadata": 30})
     env = dict(os.environ, HOME=str(home), PYTHONWARNINGS="ignore")
     process = subprocess.Popen([snet_executable(), "training", "metadata", stack.org_id, stack.service_id],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
@@ -239,8 +239,8 @@ def _connected_to(pid: int, port: int) -> bool:
     return False
 
 
-def test_a_daemon_without_training_says_so(stack, home, daemon):
-    daemon.configure(training_enabled=False)
+def test_a_daemon_without_training_says_so(stack, home, control):
+    control.configure(training_enabled=False)
     result = training(home, "metadata", stack.org_id, stack.service_id)
     assert result.returncode == 1 and result.stdout == ""
     assert "training" in result.stderr.splitlines()[-1].lower() and result.stderr.splitlines()[-1].startswith("ERROR: ")

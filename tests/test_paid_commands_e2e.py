@@ -21,11 +21,11 @@ from pathlib import Path
 
 
 from snet_cli_training.errors import ExitStatus
-from tests.support import chain, provision
+from snet_cli_training.sandbox import chain, provision
 from tests.support import cli
 from tests.support.cli import snet_env
 from tests.support.harness import create_model, failed, ok_json, run as training
-from tests.support.stack import snet_executable
+from tests.support.cli import snet_executable
 
 VALIDATE_PRICE, TRAIN_PRICE, CALL_PRICE = 200, 300, 10
 LINK = "https://example.com/data.zip"
@@ -38,9 +38,9 @@ def create(home: Path, stack, name: str = "paid", *extra: str) -> str:
     return create_model(home, stack, name, *extra)["model_id"]
 
 
-def paid_rpcs(daemon) -> list[tuple[str, str, int, str]]:
+def paid_rpcs(control) -> list[tuple[str, str, int, str]]:
     """The double's accepted payments: (rpc's last segment, model id, increment, payment type)."""
-    return [(e["rpc"].rsplit("/", 1)[-1], e["model_id"], e["increment"], e["payment_type"]) for e in daemon.journal()]
+    return [(e["rpc"].rsplit("/", 1)[-1], e["model_id"], e["increment"], e["payment_type"]) for e in control.journal()]
 
 
 def folder_dataset(path: Path, files: int = 3, size: int = 2000) -> Path:
@@ -59,7 +59,7 @@ def zip_dataset(path: Path, files: int = 2, size: int = 3000) -> Path:
 
 # --- 1. the whole flow --------------------------------------------------------------------------
 
-def test_full_flow_pays_each_quoted_price_exactly_once(stack, home, daemon, tmp_path):
+def test_full_flow_pays_each_quoted_price_exactly_once(stack, home, control, tmp_path):
     model_id = create(home, stack, "full flow")
     folder = folder_dataset(tmp_path / "folder")
 
@@ -69,7 +69,7 @@ def test_full_flow_pays_each_quoted_price_exactly_once(stack, home, daemon, tmp_
         model_id, "upload_and_validate", "VALIDATING", True)
     assert (upload["price_cogs"], upload["price"], upload["token"]) == (VALIDATE_PRICE, "0.0000000000000002", "FET")
     assert upload["signed_amount_cogs"] == VALIDATE_PRICE and isinstance(upload["channel_id"], int)
-    recorded = daemon.model(model_id)["uploads"]
+    recorded = control.model(model_id)["uploads"]
     assert len(recorded) == 1 and recorded[0]["complete"]
     assert (upload["sha256"], upload["size_bytes"]) == (recorded[0]["sha256"], recorded[0]["size"])
     assert recorded[0]["file_name"].endswith(".zip")  # the folder was packed into a zip
@@ -79,7 +79,7 @@ def test_full_flow_pays_each_quoted_price_exactly_once(stack, home, daemon, tmp_
     again = ok_json(cli.training(home, "upload-and-validate", model_id, str(archive), "-y", "--wait", "--interval", "0.2"))
     assert again["status"] == "VALIDATED" and again["paid"] is True
     assert again["signed_amount_cogs"] == 2 * VALIDATE_PRICE and again["channel_id"] == upload["channel_id"]
-    second = daemon.model(model_id)["uploads"][1]
+    second = control.model(model_id)["uploads"][1]
     assert again["size_bytes"] == archive.stat().st_size == second["size"]
     assert again["sha256"] == second["sha256"]
 
@@ -94,17 +94,17 @@ def test_full_flow_pays_each_quoted_price_exactly_once(stack, home, daemon, tmp_
     response = ok_json(cli.training(home, "call", model_id, "answer", '{"text": "hello"}', "-y"))
     assert response == {"text": "hello", "model_id": model_id}
 
-    assert paid_rpcs(daemon) == [("upload_and_validate", model_id, VALIDATE_PRICE, "train-call"),
+    assert paid_rpcs(control) == [("upload_and_validate", model_id, VALIDATE_PRICE, "train-call"),
                                  ("upload_and_validate", model_id, VALIDATE_PRICE, "train-call"),
                                  ("train_model", model_id, TRAIN_PRICE, "train-call"),
                                  ("answer", model_id, CALL_PRICE, "escrow")]
-    amounts = [e["amount"] for e in daemon.journal()]
+    amounts = [e["amount"] for e in control.journal()]
     assert amounts == [200, 400, 700, 710]
 
 
 # --- 2. refusals pay nothing --------------------------------------------------------------------
 
-def test_refusals_before_paying_pay_nothing(stack, home, home2, daemon, tmp_path):
+def test_refusals_before_paying_pay_nothing(stack, home, home2, control, tmp_path):
     model_id = create(home, stack, "refusals", "--public")
     folder = folder_dataset(tmp_path / "ok")
 
@@ -113,18 +113,18 @@ def test_refusals_before_paying_pay_nothing(stack, home, home2, daemon, tmp_path
     quote = json.loads(over.stdout)
     assert set(quote) == QUOTE_KEYS and quote["paid"] is False and quote["price_cogs"] == VALIDATE_PRICE
     assert "--max-price" in over.stderr
-    assert daemon.journal() == []
+    assert control.journal() == []
 
     no_terminal = training(home, "upload", model_id, str(folder))
     assert no_terminal.returncode == ExitStatus.NOT_CONFIRMED and "no terminal" in no_terminal.stderr
     assert json.loads(no_terminal.stdout)["paid"] is False
-    assert daemon.journal() == []
+    assert control.journal() == []
 
     dry = ok_json(training(home, "upload", model_id, str(folder), "--dry-run"))
     assert dry["paid"] is False and dry["price_cogs"] == VALIDATE_PRICE and "sha256" not in dry
     dry_over = training(home, "validate", model_id, "--link", LINK, "--dry-run", "--max-price", "10")
     assert dry_over.returncode == ExitStatus.NOT_CONFIRMED and json.loads(dry_over.stdout)["paid"] is False
-    assert daemon.journal() == [] and daemon.model(model_id)["uploads"] == []
+    assert control.journal() == [] and control.model(model_id)["uploads"] == []
 
     bad = tmp_path / "bad"
     bad.mkdir()
@@ -135,22 +135,22 @@ def test_refusals_before_paying_pay_nothing(stack, home, home2, daemon, tmp_path
     assert rejected.returncode == ExitStatus.DATASET_REJECTED
     report = json.loads(rejected.stdout)
     assert report["ok"] is False and [v["code"] for v in report["violations"]] == ["wrong_file_type"]
-    assert daemon.model(other)["validate_price"] == 0  # the price RPC never ran
+    assert control.model(other)["validate_price"] == 0  # the price RPC never ran
     text = training(home, "upload", other, str(bad), "-y", json_output=False)
     assert text.returncode == ExitStatus.DATASET_REJECTED and "Dataset check failed:" in text.stdout
     assert "\tWrong file type: `jpg` in file: `photo.jpg`" in text.stdout
 
     created = failed(training(home, "train", model_id, "-y"))
     assert "CREATED" in created and "nothing was paid" in created
-    daemon.set_status(model_id, "VALIDATED")
+    control.set_status(model_id, "VALIDATED")
     stranger = failed(training(home2, "train", model_id, "-y", "--org", stack.org_id, "--service", stack.service_id))
     assert "creator" in stranger and "nothing was paid" in stranger
     train_dry = ok_json(training(home, "train", model_id, "--dry-run"))
     assert (train_dry["paid"], train_dry["price_cogs"], train_dry["status"]) == (False, TRAIN_PRICE, "VALIDATED")
-    assert daemon.journal() == []
+    assert control.journal() == []
 
 
-def test_an_identity_without_a_channel_is_told_how_to_open_one(stack, daemon, tmp_path):
+def test_an_identity_without_a_channel_is_told_how_to_open_one(stack, control, tmp_path):
     role = "spare2"  # funded with ether in the genesis, no tokens, no channel
     spare = tmp_path / "spare"
     network = provision.Network(rpc=stack.rpc, ipfs_port=stack.ipfs_port, registry=stack.registry_address,
@@ -162,7 +162,7 @@ def test_an_identity_without_a_channel_is_told_how_to_open_one(stack, daemon, tm
     assert "no payment channel" in error and "`snet channel open testorg default_group " in error
     dry = failed(training(spare, "validate", model_id, "--link", LINK, "--dry-run"))
     assert "snet channel open" in dry
-    assert daemon.journal() == []
+    assert control.journal() == []
 
     stack.fund_escrow(chain.dev_private_key(role), 10**6)
     would = ok_json(training(spare, "validate", model_id, "--link", LINK, "--open-channel", "--dry-run"))
@@ -171,10 +171,10 @@ def test_an_identity_without_a_channel_is_told_how_to_open_one(stack, daemon, tm
     over = training(spare, "validate", model_id, "--link", LINK, "--open-channel", "--dry-run", "--max-price", "1")
     assert over.returncode == ExitStatus.NOT_CONFIRMED and json.loads(over.stdout)["paid"] is False
     refused = training(spare, "validate", model_id, "--link", LINK, "--open-channel")
-    assert refused.returncode == ExitStatus.NOT_CONFIRMED and daemon.journal() == []  # no terminal, no -y: no channel
+    assert refused.returncode == ExitStatus.NOT_CONFIRMED and control.journal() == []  # no terminal, no -y: no channel
     opened = ok_json(training(spare, "validate", model_id, "--link", LINK, "--open-channel", "-y"))
     assert opened["paid"] is True and opened["signed_amount_cogs"] == VALIDATE_PRICE
-    assert [(e["channel_id"], e["increment"]) for e in daemon.journal()] == [(opened["channel_id"], VALIDATE_PRICE)]
+    assert [(e["channel_id"], e["increment"]) for e in control.journal()] == [(opened["channel_id"], VALIDATE_PRICE)]
 
 
 # --- 3. a terminal --------------------------------------------------------------------------------
@@ -210,33 +210,33 @@ def _on_terminal(home: Path, args: list[str], answer: str, timeout: float = 60) 
     return process.returncode, out, seen.decode(errors="replace")
 
 
-def test_the_question_is_asked_on_the_terminal(stack, home, daemon):
+def test_the_question_is_asked_on_the_terminal(stack, home, control):
     model_id = create(home, stack, "terminal")
     code, out, terminal = _on_terminal(home, ["validate", model_id, "--link", LINK, "--json"], "n")
     assert f"Pay {VALIDATE_PRICE} cogs" in terminal and model_id in terminal
     assert code == ExitStatus.NOT_CONFIRMED, terminal
     assert json.loads(out)["paid"] is False
-    assert daemon.journal() == []
+    assert control.journal() == []
 
     code, out, terminal = _on_terminal(home, ["validate", model_id, "--link", LINK, "--json"], "y")
     assert code == 0, terminal
     assert json.loads(out)["paid"] is True and "Traceback" not in terminal
-    assert paid_rpcs(daemon) == [("validate_model", model_id, VALIDATE_PRICE, "train-call")]
+    assert paid_rpcs(control) == [("validate_model", model_id, VALIDATE_PRICE, "train-call")]
 
 
-def test_an_upload_on_a_terminal_shows_progress_on_stderr_only(stack, home, daemon, tmp_path):
+def test_an_upload_on_a_terminal_shows_progress_on_stderr_only(stack, home, control, tmp_path):
     model_id = create(home, stack, "progress")
     archive = zip_dataset(tmp_path / "progress.zip", files=4, size=200_000)
     code, out, terminal = _on_terminal(home, ["upload", model_id, str(archive), "--chunk-size", "65536", "--json"], "y")
     assert code == 0, terminal
     assert "upload progress.zip" in terminal and "100%" in terminal and "B/s" in terminal  # tqdm: rate, on the terminal
     assert json.loads(out)["size_bytes"] == archive.stat().st_size  # stdout holds the JSON document and nothing else
-    assert paid_rpcs(daemon) == [("upload_and_validate", model_id, VALIDATE_PRICE, "train-call")]
+    assert paid_rpcs(control) == [("upload_and_validate", model_id, VALIDATE_PRICE, "train-call")]
 
 
 # --- 4. a long upload -----------------------------------------------------------------------------
 
-def test_an_upload_across_many_blocks_is_re_signed_and_paid_once(stack, home, daemon, tmp_path):
+def test_an_upload_across_many_blocks_is_re_signed_and_paid_once(stack, home, control, tmp_path):
     """Blocks keep coming while the daemon reads the stream, as on a real chain (here one every 0.5 s).
 
     The upload spans far more than the 5-block window of one authorization (where the SDK's
@@ -247,7 +247,7 @@ def test_an_upload_across_many_blocks_is_re_signed_and_paid_once(stack, home, da
     model_id = create(home, stack, "long upload")
     archive = zip_dataset(tmp_path / "big.zip", files=12, size=256 * 1024)
     chunks = -(-archive.stat().st_size // 65536)
-    daemon.fault(stall_per_chunk=0.1)
+    control.fault(stall_per_chunk=0.1)
     first_block = stack.block_number()
     stop = threading.Event()
 
@@ -262,37 +262,37 @@ def test_an_upload_across_many_blocks_is_re_signed_and_paid_once(stack, home, da
     finally:
         stop.set()
         miner.join()
-    upload = daemon.model(model_id)["uploads"][0]
+    upload = control.model(model_id)["uploads"][0]
     assert upload["complete"] and len(upload["chunks"]) == chunks
     assert upload["chunks"][-1]["latest_block"] - first_block > 5  # the stream outlived one authorization
     assert upload["chunks"][-1]["auth_block"] - upload["chunks"][0]["auth_block"] > 5  # re-signed on the way
     assert (result["sha256"], result["size_bytes"]) == (upload["sha256"], archive.stat().st_size)
-    assert paid_rpcs(daemon) == [("upload_and_validate", model_id, VALIDATE_PRICE, "train-call")]
+    assert paid_rpcs(control) == [("upload_and_validate", model_id, VALIDATE_PRICE, "train-call")]
 
 
 # --- 5. faults ------------------------------------------------------------------------------------
 
-def test_a_dropped_stream_costs_nothing_and_a_rerun_pays_once(stack, home, daemon, tmp_path):
+def test_a_dropped_stream_costs_nothing_and_a_rerun_pays_once(stack, home, control, tmp_path):
     model_id = create(home, stack, "dropped")
     archive = zip_dataset(tmp_path / "data.zip", files=4, size=40_000)
-    daemon.fault(drop_stream_after=2)
+    control.fault(drop_stream_after=2)
     error = failed(training(home, "upload", model_id, str(archive), "--chunk-size", "32768", "-y"))
-    assert daemon.journal() == []
+    assert control.journal() == []
     assert "unreachable" in error and "try again later" in error, error
     result = ok_json(training(home, "upload", model_id, str(archive), "--chunk-size", "32768", "-y"))
     assert result["paid"] is True and result["signed_amount_cogs"] == VALIDATE_PRICE
-    assert paid_rpcs(daemon) == [("upload_and_validate", model_id, VALIDATE_PRICE, "train-call")]
+    assert paid_rpcs(control) == [("upload_and_validate", model_id, VALIDATE_PRICE, "train-call")]
 
 
-def test_an_unavailable_daemon_costs_nothing_and_a_rerun_pays_once(stack, home, daemon, tmp_path):
+def test_an_unavailable_daemon_costs_nothing_and_a_rerun_pays_once(stack, home, control, tmp_path):
     model_id = create(home, stack, "unavailable")
     archive = zip_dataset(tmp_path / "data.zip")
-    daemon.fault(unavailable_once="upload_and_validate")
+    control.fault(unavailable_once="upload_and_validate")
     error = failed(training(home, "upload", model_id, str(archive), "-y"))
     assert "unavailable" in error.lower() or "try again" in error.lower(), error
-    assert daemon.journal() == []
+    assert control.journal() == []
     assert ok_json(training(home, "upload", model_id, str(archive), "-y"))["paid"] is True
-    assert paid_rpcs(daemon) == [("upload_and_validate", model_id, VALIDATE_PRICE, "train-call")]
+    assert paid_rpcs(control) == [("upload_and_validate", model_id, VALIDATE_PRICE, "train-call")]
 
 
 def _upload_process(home: Path, model_id: str, archive: Path) -> subprocess.Popen:
@@ -308,64 +308,64 @@ def _until(predicate, timeout: float = 30) -> None:
         time.sleep(0.1)
 
 
-def test_an_upload_killed_mid_stream_is_paid_once_by_the_rerun(stack, home, daemon, tmp_path):
+def test_an_upload_killed_mid_stream_is_paid_once_by_the_rerun(stack, home, control, tmp_path):
     model_id = create(home, stack, "killed")
     archive = zip_dataset(tmp_path / "data.zip", files=4, size=40_000)
-    daemon.fault(stall_per_chunk=1)
+    control.fault(stall_per_chunk=1)
     process = _upload_process(home, model_id, archive)
-    _until(lambda: any(u["chunks"] for u in daemon.model(model_id)["uploads"]))
+    _until(lambda: any(u["chunks"] for u in control.model(model_id)["uploads"]))
     process.kill()
     process.communicate(timeout=30)
     time.sleep(1.5)  # the double notices the broken stream after its current chunk and rolls back
-    assert daemon.journal() == []
-    assert not daemon.model(model_id)["uploads"][0]["complete"]
-    daemon.fault(clear=True)
+    assert control.journal() == []
+    assert not control.model(model_id)["uploads"][0]["complete"]
+    control.fault(clear=True)
     rerun = training(home, "upload", model_id, str(archive), "--chunk-size", "32768", "-y")
     assert ok_json(rerun)["paid"] is True
-    assert paid_rpcs(daemon) == [("upload_and_validate", model_id, VALIDATE_PRICE, "train-call")]
+    assert paid_rpcs(control) == [("upload_and_validate", model_id, VALIDATE_PRICE, "train-call")]
 
 
-def test_an_upload_killed_after_the_daemon_accepted_it_is_not_paid_again(stack, home, daemon, tmp_path):
+def test_an_upload_killed_after_the_daemon_accepted_it_is_not_paid_again(stack, home, control, tmp_path):
     model_id = create(home, stack, "answer lost")
     archive = zip_dataset(tmp_path / "data.zip")
-    daemon.fault(stall_after_commit={"upload_and_validate": 20})
+    control.fault(stall_after_commit={"upload_and_validate": 20})
     process = _upload_process(home, model_id, archive)
-    _until(lambda: daemon.journal() != [])
+    _until(lambda: control.journal() != [])
     process.kill()
     process.communicate(timeout=30)
-    daemon.fault(clear=True)
+    control.fault(clear=True)
     rerun = training(home, "upload", model_id, str(archive), "-y")
     document = ok_json(rerun)
     assert document["paid"] is False and "already paid" in rerun.stderr and "--pay-again" in rerun.stderr
-    assert paid_rpcs(daemon) == [("upload_and_validate", model_id, VALIDATE_PRICE, "train-call")]
+    assert paid_rpcs(control) == [("upload_and_validate", model_id, VALIDATE_PRICE, "train-call")]
 
 
 # --- 6. validate --link ---------------------------------------------------------------------------
 
-def test_validate_a_link_pays_the_validate_price_once(stack, home, daemon):
+def test_validate_a_link_pays_the_validate_price_once(stack, home, control):
     model_id = create(home, stack, "link")
     assert ok_json(training(home, "validate-price", model_id))["price_cogs"] == VALIDATE_PRICE
     result = ok_json(training(home, "validate", model_id, "--link", LINK, "-y", "--wait", "--interval", "0.2"))
     assert set(result) == PAID_KEYS
     assert (result["rpc"], result["status"], result["paid"], result["price_cogs"]) == (
         "validate_model", "VALIDATED", True, VALIDATE_PRICE)
-    assert daemon.model(model_id)["training_data_link"] == LINK
-    assert paid_rpcs(daemon) == [("validate_model", model_id, VALIDATE_PRICE, "train-call")]
+    assert control.model(model_id)["training_data_link"] == LINK
+    assert paid_rpcs(control) == [("validate_model", model_id, VALIDATE_PRICE, "train-call")]
 
 
 # --- 7. wait --------------------------------------------------------------------------------------
 
-def test_wait_exit_codes(stack, home, daemon):
+def test_wait_exit_codes(stack, home, control):
     created = create(home, stack, "created")
     assert "CREATED" in failed(training(home, "wait", created))
 
-    daemon.fault(reject_next_dataset=True)
+    control.fault(reject_next_dataset=True)
     rejected = create(home, stack, "rejected")
     ok_json(training(home, "validate", rejected, "--link", LINK, "-y"))
     errored = training(home, "wait", rejected, "--interval", "0.2")
     assert errored.returncode == ExitStatus.MODEL_FAILED and json.loads(errored.stdout)["status"] == "ERRORED"
 
-    daemon.configure(validate_seconds=30)
+    control.configure(validate_seconds=30)
     slow = create(home, stack, "slow")
     ok_json(training(home, "validate", slow, "--link", LINK, "-y"))
     started = time.monotonic()
@@ -373,26 +373,26 @@ def test_wait_exit_codes(stack, home, daemon):
     assert timed_out.returncode == ExitStatus.TIMED_OUT and json.loads(timed_out.stdout)["status"] == "VALIDATING"
     assert time.monotonic() - started < 15
 
-    daemon.set_status(slow, "VALIDATED")
+    control.set_status(slow, "VALIDATED")
     started = time.monotonic()
     done = ok_json(training(home, "wait", slow, "--interval", "5"))
     assert done["status"] == "VALIDATED" and done["model_id"] == slow
     assert time.monotonic() - started < 5
-    assert [rpc for rpc, *_ in paid_rpcs(daemon)] == ["validate_model", "validate_model"]
+    assert [rpc for rpc, *_ in paid_rpcs(control)] == ["validate_model", "validate_model"]
 
 
 # --- 8. call --------------------------------------------------------------------------------------
 
-def test_call_refusals_and_params_from_a_file(stack, home, daemon, tmp_path):
+def test_call_refusals_and_params_from_a_file(stack, home, control, tmp_path):
     model_id = create(home, stack, "call")
     not_ready = failed(training(home, "call", model_id, "answer", '{"text": "hi"}', "-y"))
     assert "READY_TO_USE" in not_ready and "nothing was paid" in not_ready
-    daemon.set_status(model_id, "READY_TO_USE")
+    control.set_status(model_id, "READY_TO_USE")
     sets_model = failed(training(home, "call", model_id, "answer", json.dumps({"model_id": {"model_id": "x"}}), "-y"))
     assert "model_id" in sets_model
     over = training(home, "call", model_id, "answer", '{"text": "hi"}', "--max-price", "9", "-y")
     assert over.returncode == ExitStatus.NOT_CONFIRMED and json.loads(over.stdout)["paid"] is False
-    assert daemon.journal() == []
+    assert control.journal() == []
 
     params = tmp_path / "params.json"
     params.write_text(json.dumps({"text": "from a file"}))
@@ -400,4 +400,4 @@ def test_call_refusals_and_params_from_a_file(stack, home, daemon, tmp_path):
         "text": "from a file", "model_id": model_id}
     text = training(home, "call", model_id, "answer", str(params), "-y", json_output=False)
     assert text.returncode == 0 and 'text: "from a file"' in text.stdout
-    assert paid_rpcs(daemon) == [("answer", model_id, CALL_PRICE, "escrow")] * 2
+    assert paid_rpcs(control) == [("answer", model_id, CALL_PRICE, "escrow")] * 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import types
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,8 @@ from snet_cli_training.payment.channels import ChannelFix
 from snet_cli_training.payment.checkout import pay_once
 from snet_cli_training.payment.options import PaymentOptions
 from snet_cli_training.snetcli import channels as snet_channels
-from tests.support import chain, provision
-from tests.support.cli import copy_home
-from tests.support.harness import home_environment
+from snet_cli_training.sandbox import chain, provision
+from tests.support.cli import copy_home, use_home
 
 LINK = "https://example.com/data.zip"
 
@@ -52,25 +50,20 @@ class Session:
 
 
 @pytest.fixture
-def session(stack, home, monkeypatch):
-    import snet.cli.identity
-
-    # snet-cli sleeps 1 s before each receipt poll; the local chain mines at once.
-    monkeypatch.setattr(snet.cli.identity, "time", types.SimpleNamespace(sleep=lambda _seconds: None))
-    with home_environment(home):
-        opened = Session(stack, home)
-        with opened.ctx:
-            yield opened
+def session(stack, process_home):
+    opened = Session(stack, process_home)
+    with opened.ctx:
+        yield opened
 
 
-def test_validate_paid_exactly_once_with_the_price(stack, daemon, session):
+def test_validate_paid_exactly_once_with_the_price(stack, control, session):
     model_id = session.new_model()
     price = session.daemon.validate_model_price(model_id)
     payment = session.pay(model_id, price, max_price=price)
     assert payment.paid and payment.result == "VALIDATING" and payment.prior is None
     quote = payment.document
     assert quote["price_cogs"] == price == 200 and quote["signed_amount_cogs"] == price  # the ledger was reset
-    paid = [entry for entry in daemon.journal() if entry["model_id"] == model_id]
+    paid = [entry for entry in control.journal() if entry["model_id"] == model_id]
     assert [(e["rpc"], e["increment"], e["amount"], e["channel_id"], e["payment_type"]) for e in paid] == [
         ("training.Daemon/validate_model", price, quote["signed_amount_cogs"], quote["channel_id"], "train-call")]
     assert [e["state"] for e in session.ctx.journal.entries()] == ["accepted"]
@@ -80,7 +73,7 @@ def test_validate_paid_exactly_once_with_the_price(stack, daemon, session):
     assert again.document["signed_amount_cogs"] == 2 * price and again.document["channel_id"] == quote["channel_id"]
 
 
-def test_upload_is_paid_with_train_call_on_the_stream(daemon, session):
+def test_upload_is_paid_with_train_call_on_the_stream(control, session):
     model_id = session.new_model()
     price = session.daemon.validate_model_price(model_id)
     messages = protocol.messages()
@@ -89,20 +82,20 @@ def test_upload_is_paid_with_train_call_on_the_stream(daemon, session):
     payment = session.pay(model_id, price, rpc="upload_and_validate", send=lambda metadata: session.daemon.upload_and_validate(
         iter(chunks), payment_metadata=metadata))
     assert payment.result == "VALIDATING"
-    assert [(e["increment"], e["payment_type"]) for e in daemon.journal()] == [(price, "train-call")]
+    assert [(e["increment"], e["payment_type"]) for e in control.journal()] == [(price, "train-call")]
     assert [e["state"] for e in session.ctx.journal.entries()] == ["accepted"]
 
 
-def test_a_price_mismatch_is_refused_and_journaled_failed(daemon, session):
+def test_a_price_mismatch_is_refused_and_journaled_failed(control, session):
     model_id = session.new_model()
     price = session.daemon.validate_model_price(model_id)
     with pytest.raises(errors.PaymentError, match=f"income {price + 1} does not equal to price {price}"):
         session.pay(model_id, price + 1)
-    assert daemon.journal() == []
+    assert control.journal() == []
     assert [e["state"] for e in session.ctx.journal.entries()] == ["failed"]
 
 
-def test_reconciliation_finds_an_accepted_payment_whose_answer_was_lost(daemon, session):
+def test_reconciliation_finds_an_accepted_payment_whose_answer_was_lost(control, session):
     model_id = session.new_model()
     price = session.daemon.validate_model_price(model_id)
 
@@ -119,7 +112,7 @@ def test_reconciliation_finds_an_accepted_payment_whose_answer_was_lost(daemon, 
     assert rerun.prior.describe().startswith(f"already paid for validation of model {model_id} (channel {first_channel}")
     assert "not paying again" in session.ctx.console.stderr.getvalue()
     assert [e["state"] for e in session.ctx.journal.entries()] == ["accepted"]
-    assert len(daemon.journal()) == 1
+    assert len(control.journal()) == 1
 
     # A signature that never reached the daemon is found rolled back.
     def never_sent(metadata):
@@ -131,52 +124,48 @@ def test_reconciliation_finds_an_accepted_payment_whose_answer_was_lost(daemon, 
     assert [e["state"] for e in session.ctx.journal.entries()] == ["accepted", "failed"]
 
 
-def test_missing_and_short_channels_are_fixed_only_with_consent(stack, daemon, tmp_path, monkeypatch):
-    import snet.cli.identity
-
-    monkeypatch.setattr(snet.cli.identity, "time", types.SimpleNamespace(sleep=lambda _seconds: None))
+def test_missing_and_short_channels_are_fixed_only_with_consent(stack, control, tmp_path, monkeypatch):
     spare_home = tmp_path / "spare1"
     network = provision.Network(rpc=stack.rpc, ipfs_port=stack.ipfs_port, registry=stack.registry_address,
                                 mpe=stack.mpe_address, token=stack.token_address,
                                 daemon_endpoint=stack.daemon_endpoint)
     provision.write_home(spare_home, network, "spare1", chain.dev_private_key("spare1"))
-    home = copy_home(spare_home, tmp_path / "home")
-    with home_environment(home):
-        session = Session(stack, home)
-        with session.ctx:
-            address = session.ctx.signer.address
-            assert address == chain.dev_address("spare1")
-            model_id = session.new_model()
-            price = session.daemon.validate_model_price(model_id)
-            group = session.ctx.service_group(stack.org_id, stack.service_id)
+    home = use_home(copy_home(spare_home, tmp_path / "home"), monkeypatch)
+    session = Session(stack, home)
+    with session.ctx:
+        address = session.ctx.signer.address
+        assert address == chain.dev_address("spare1")
+        model_id = session.new_model()
+        price = session.daemon.validate_model_price(model_id)
+        group = session.ctx.service_group(stack.org_id, stack.service_id)
 
-            with pytest.raises(errors.ChannelError) as missing:
-                session.pay(model_id, price)
-            assert (f"no payment channel from {address} to testorg/default_group: open one with "
-                    f"`snet channel open testorg default_group 0.0000000000000002 +172800blocks`") in str(missing.value)
-            with pytest.raises(errors.NotConfirmed, match="no terminal"):
-                session.pay(model_id, price, yes=False, open_channel=True)
-            dry = session.pay(model_id, price, yes=False, open_channel=True, dry_run=True)
-            assert dry.paid is False and dry.document["channel_action"].startswith("snet channel open ")
-            with pytest.raises(errors.ChannelError, match=r"escrow balance is 0 cogs .* `snet account deposit "):
-                session.pay(model_id, price, open_channel=True)
-            assert snet_channels.my_channels(session.ctx.snet, group, address) == []
+        with pytest.raises(errors.ChannelError) as missing:
+            session.pay(model_id, price)
+        assert (f"no payment channel from {address} to testorg/default_group: open one with "
+                f"`snet channel open testorg default_group 0.0000000000000002 +172800blocks`") in str(missing.value)
+        with pytest.raises(errors.NotConfirmed, match="no terminal"):
+            session.pay(model_id, price, yes=False, open_channel=True)
+        dry = session.pay(model_id, price, yes=False, open_channel=True, dry_run=True)
+        assert dry.paid is False and dry.document["channel_action"].startswith("snet channel open ")
+        with pytest.raises(errors.ChannelError, match=r"escrow balance is 0 cogs .* `snet account deposit "):
+            session.pay(model_id, price, open_channel=True)
+        assert snet_channels.my_channels(session.ctx.snet, group, address) == []
 
-            stack.fund_escrow(chain.dev_private_key("spare1"), 10**6)
-            opened_payment = session.pay(model_id, price, open_channel=True)
-            opened = snet_channels.my_channels(session.ctx.snet, group, address)
-            assert [c.channel_id for c in opened] == [opened_payment.document["channel_id"]]
-            assert opened[0].value == price and opened[0].sender == address
-            assert opened_payment.result == "VALIDATING"
+        stack.fund_escrow(chain.dev_private_key("spare1"), 10**6)
+        opened_payment = session.pay(model_id, price, open_channel=True)
+        opened = snet_channels.my_channels(session.ctx.snet, group, address)
+        assert [c.channel_id for c in opened] == [opened_payment.document["channel_id"]]
+        assert opened[0].value == price and opened[0].sender == address
+        assert opened_payment.result == "VALIDATING"
 
-            daemon.configure(validate_price=500)
-            price = session.daemon.validate_model_price(model_id)
-            short = session.wallet.choose(price)
-            assert isinstance(short, ChannelFix)
-            assert (f"`snet channel extend-add-for-org testorg default_group --channel-id {opened[0].channel_id} "
-                    f"--amount 0.0000000000000005`") in short.message()
-            funded = session.pay(model_id, price, fund=True)
-            assert funded.document["channel_id"] == opened[0].channel_id
-            assert funded.document["signed_amount_cogs"] == 200 + 500
-            assert snet_channels.my_channels(session.ctx.snet, group, address)[0].value == 200 + 500
-            assert [e["increment"] for e in daemon.journal()] == [200, 500]
+        control.configure(validate_price=500)
+        price = session.daemon.validate_model_price(model_id)
+        short = session.wallet.choose(price)
+        assert isinstance(short, ChannelFix)
+        assert (f"`snet channel extend-add-for-org testorg default_group --channel-id {opened[0].channel_id} "
+                f"--amount 0.0000000000000005`") in short.message()
+        funded = session.pay(model_id, price, fund=True)
+        assert funded.document["channel_id"] == opened[0].channel_id
+        assert funded.document["signed_amount_cogs"] == 200 + 500
+        assert snet_channels.my_channels(session.ctx.snet, group, address)[0].value == 200 + 500
+        assert [e["increment"] for e in control.journal()] == [200, 500]

@@ -19,7 +19,7 @@ def snet(*args: str, home, timeout: float = 60, **kwargs) -> subprocess.Complete
 
 
 @pytest.fixture()
-def home(tmp_path):
+def fresh_home(tmp_path):
     snet("version", home=tmp_path)  # the first run writes ~/.snet/config and says so on stdout
     return tmp_path
 
@@ -52,32 +52,32 @@ def _complete(line: str, home, tmp_path) -> list[str]:
     return out.read_text().split("\n")
 
 
-def test_argcomplete_completes_training_subcommands_and_their_options(home, tmp_path):
-    assert "training" in _complete("snet tr", home, tmp_path)
-    commands = _complete("snet training ", home, tmp_path)
+def test_argcomplete_completes_training_subcommands_and_their_options(fresh_home, tmp_path):
+    assert "training" in _complete("snet tr", fresh_home, tmp_path)
+    commands = _complete("snet training ", fresh_home, tmp_path)
     assert {"check-dataset", "create-model", "upload", "train", "wait", "call", "models"} <= set(commands)
-    assert _complete("snet training check-dataset --met", home, tmp_path) == ["--metadata", "--method"]
+    assert _complete("snet training check-dataset --met", fresh_home, tmp_path) == ["--metadata", "--method"]
 
 
-def test_json_output_is_one_document_and_errors_leave_stdout_empty(home, tmp_path):
-    listed = snet("training", "models", "--json", home=home)
+def test_json_output_is_one_document_and_errors_leave_stdout_empty(fresh_home, tmp_path):
+    listed = snet("training", "models", "--json", home=fresh_home)
     assert listed.returncode == 0 and json.loads(listed.stdout) == []
     missing = snet("training", "check-dataset", str(tmp_path / "nope.zip"), "--metadata", str(tmp_path / "m.json"), "--json",
-                   home=home)
+                   home=fresh_home)
     assert missing.returncode == ExitStatus.ERROR
     assert missing.stdout == ""
     assert missing.stderr.startswith("ERROR: ") and "Traceback" not in missing.stderr
 
 
-def test_usage_errors_exit_2(home):
-    result = snet("training", "list-models", "org", "svc", "--page", "-1", home=home)
+def test_usage_errors_exit_2(fresh_home):
+    result = snet("training", "list-models", "org", "svc", "--page", "-1", home=fresh_home)
     assert result.returncode == ExitStatus.USAGE and "must not be negative" in result.stderr
 
 
-def test_bad_metadata_file_is_a_clear_error(home, tmp_path):
+def test_bad_metadata_file_is_a_clear_error(fresh_home, tmp_path):
     (tmp_path / "d.txt").write_text("x")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    result = snet("training", "check-dataset", str(tmp_path / "d.txt"), "--metadata", str(bad), home=home)
+    result = snet("training", "check-dataset", str(tmp_path / "d.txt"), "--metadata", str(bad), home=fresh_home)
     assert result.returncode == ExitStatus.ERROR
     assert result.stderr.startswith("ERROR: metadata file") and "not valid JSON" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
 import subprocess
 import sys
@@ -137,3 +138,23 @@ def test_the_hook_is_inert_without_snet_cli(plugin_venv):
     _, env = plugin_venv
     result = env.run_python("import sys; print('snet.cli.arguments' in sys.modules, 'snet_cli_training' in sys.modules)")
     assert result.returncode == 0 and result.stdout.split() == ["False", "False"], result.stderr
+
+
+def test_the_installed_package_carries_the_sandbox_and_its_service_proto(plugin_venv, tmp_path):
+    _, env = plugin_venv
+    code = textwrap.dedent("""\
+        import json, sys
+        from snet_cli_training.sandbox import provision
+        from snet_cli_training.sandbox.daemon.service_spec import ServiceSpec
+        print(json.dumps({"proto": str(provision.PROTO_PATH), "exists": provision.PROTO_PATH.is_file(),
+                          "trainable": ServiceSpec(str(provision.PROTO_PATH)).trainable_methods(),
+                          "eth_tester": "eth_tester" in sys.modules}))
+        """)
+    # Another cwd than the checkout, so that only the installed copy can be imported.
+    result = subprocess.run([str(env.python), "-c", code], capture_output=True, text=True, env=env.env(), cwd=tmp_path,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert pathlib.Path(found["proto"]).is_relative_to(env.site_packages) and found["exists"]
+    assert found["trainable"] == {"Echo": ["answer"]}
+    assert found["eth_tester"] is False

@@ -22,16 +22,6 @@ ANSWER = "example.Echo/answer"
 EXPIRED = "authentication failed as the signature passed has expired"
 
 
-@pytest.fixture
-def control(stack):
-    """The double's control API, with fresh models, journal and payment ledger."""
-    assert stack.daemon_handle is not None and hasattr(stack.daemon_handle, "control"), \
-        "these tests need the daemon double in the stack"
-    control = stack.daemon_handle.control
-    control.reset()
-    return control
-
-
 @pytest.fixture(scope="module")
 def sdk(stack):
     worker = SdkWorker(stack, stack.client)

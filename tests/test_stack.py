@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import contracts, ipfs, provision
+from snet_cli_training.sandbox import contracts, provision
+from snet_cli_training.sandbox.ipfs import dag
 
 
 @pytest.mark.parametrize("content, cid", [
@@ -16,16 +17,16 @@ from tests.support import contracts, ipfs, provision
     (b"", "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH"),
 ])
 def test_cid_matches_go_ipfs(content, cid):
-    assert ipfs.cid_of(content) == cid
+    assert dag.cid_of(content) == cid
 
 
 def test_large_files_are_balanced_dags_of_at_most_174_links():
-    nodes = ipfs.build_file(bytes(175 * ipfs.CHUNK_SIZE + 1))
+    nodes = dag.build_file(bytes(175 * dag.CHUNK_SIZE + 1))
     root, parents = nodes[-1], nodes[-3:-1]
-    leaves = [node for node in nodes if node.filesize <= ipfs.CHUNK_SIZE and node is not root]
+    leaves = [node for node in nodes if node.filesize <= dag.CHUNK_SIZE and node is not root]
     assert len(leaves) == 176
-    assert [parent.filesize for parent in parents] == [174 * ipfs.CHUNK_SIZE, ipfs.CHUNK_SIZE + 1]
-    assert root.filesize == 175 * ipfs.CHUNK_SIZE + 1
+    assert [parent.filesize for parent in parents] == [174 * dag.CHUNK_SIZE, dag.CHUNK_SIZE + 1]
+    assert root.filesize == 175 * dag.CHUNK_SIZE + 1
     assert root.cumulative_size == len(root.block) + sum(p.cumulative_size for p in parents)
 
 
@@ -57,7 +58,7 @@ def test_ipfs_round_trip_with_ipfshttpclient(stack, tmp_path):
     wrapped = publish_file_in_ipfs(client, str(path))
     assert wrapped.endswith("/blob.bin")
     assert client.cat(wrapped) == content
-    assert get_from_ipfs_and_checkhash(client, ipfs.cid_of(content)) == content
+    assert get_from_ipfs_and_checkhash(client, dag.cid_of(content)) == content
 
 
 def test_contracts_are_deployed_and_wired(stack):

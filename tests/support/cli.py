@@ -1,13 +1,27 @@
-"""Running the real `snet training` executable as a user would (for what only a process can show)."""
+"""Running the real `snet` executable as a user would (for what only a process can show), and HOME helpers."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import sys
+import types
 from pathlib import Path
 
-from tests.support.stack import snet_executable
+
+def snet_executable() -> str:
+    """The `snet` console script of this interpreter (else the one on PATH)."""
+    beside = Path(sys.executable).with_name("snet")
+    return str(beside) if beside.exists() else (shutil.which("snet") or "snet")
+
+
+def run_snet(home: str | Path, *args: str, timeout: float = 60,
+             input: str | None = None) -> subprocess.CompletedProcess:
+    """Run the real `snet` executable with HOME=home; never raises on a non-zero exit."""
+    env = dict(os.environ, HOME=str(home), PYTHONWARNINGS="ignore")
+    return subprocess.run([snet_executable(), *args], env=env, cwd=str(home),
+                          capture_output=True, text=True, timeout=timeout, input=input)
 
 
 def copy_home(source: str | Path, target: Path) -> Path:
@@ -15,6 +29,16 @@ def copy_home(source: str | Path, target: Path) -> Path:
     target.mkdir()
     shutil.copytree(Path(source) / ".snet", target / ".snet")
     return target
+
+
+def use_home(home: Path, monkeypatch) -> Path:
+    """Make `home` this process's HOME for snet-cli's classes run in-process, without their receipt-poll sleeps."""
+    monkeypatch.setenv("HOME", str(home))
+    import snet.cli.identity
+
+    # snet-cli sleeps 1 s before each receipt poll; the local chain mines at once.
+    monkeypatch.setattr(snet.cli.identity, "time", types.SimpleNamespace(sleep=lambda _seconds: None))
+    return home
 
 
 def snet_env(home: Path) -> dict[str, str]:

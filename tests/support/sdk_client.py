@@ -196,7 +196,7 @@ class _Worker:
 
     def _mine_after_first(self, requests: Any, model_id: str, blocks: int) -> Any:
         """The SDK's own requests; once the daemon holds chunk 1, the chain moves `blocks` on."""
-        from tests.support.daemon_control import DaemonControl
+        from snet_cli_training.sandbox.daemon.control_client import DaemonControl
 
         control = DaemonControl(self.setup["control"])
         for number, request in enumerate(requests):

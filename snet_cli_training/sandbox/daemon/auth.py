@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from eth_utils import to_checksum_address
 
-from tests.support.daemon_signing import SignatureError, address_bytes, recover_signer, u256
+from snet_cli_training.sandbox.daemon.signing import SignatureError, address_bytes, recover_signer, u256
 
 OWN_MESSAGE_WINDOW = 5
 UNIFIED_WINDOW = 600

@@ -1,6 +1,6 @@
-"""LocalStack: chain + IPFS (+ an optional daemon double), contracts and snet-cli HOMEs.
+"""LocalNetwork: chain + IPFS (+ an optional daemon double), contracts and snet-cli HOMEs.
 
-``python -m tests.support.stack`` starts the whole network, prints its
+``python -m snet_cli_training.sandbox.network`` starts the whole network, prints its
 description as JSON (endpoints, addresses, HOME paths) and waits for Ctrl-C.
 """
 
@@ -8,97 +8,25 @@ from __future__ import annotations
 
 import argparse
 import base64
-import importlib.util
 import json
 import os
-import select
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support import chain, provision
-from tests.support.provision import Identity, Network
-
-DAEMON_CONFIG_ENV = "SNET_TEST_DAEMON_CONFIG"
-NO_DAEMON_ENV = "SNET_TEST_NO_DAEMON"
-
-
-@dataclass(frozen=True)
-class DaemonConfig:
-    """Everything a daemon double needs to serve the published service."""
-
-    rpc: str
-    port: int
-    endpoint: str
-    mpe_address: str
-    registry_address: str
-    token_address: str
-    org_id: str
-    service_id: str
-    group_name: str
-    group_id_base64: str
-    payment_address: str
-    payment_expiration_threshold: int
-    price_in_cogs: int
-    free_calls: int
-    proto_path: str
-    provider_private_key: str
-
-    @property
-    def group_id(self) -> bytes:
-        return base64.b64decode(self.group_id_base64)
-
-
-# A daemon hook is either a callable that starts the daemon and returns an
-# object with terminate() or stop(), or a command line whose items may hold
-# {field} placeholders of DaemonConfig and {config_file}; the command also finds
-# the whole config as JSON in the file named by $SNET_TEST_DAEMON_CONFIG.
-DaemonHook = Callable[[DaemonConfig], Any] | Sequence[str]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for_port(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError as exc:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"nothing listens on port {port} after {timeout} s") from exc
-            time.sleep(0.05)
-
-
-def _start_server(module: str, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", module], cwd=provision.REPO_ROOT, stdout=subprocess.PIPE,
-        stderr=open(log, "wb"), text=True, env=dict(os.environ, PYTHONWARNINGS="ignore"))
-
-
-def _ready_line(process: subprocess.Popen, timeout: float) -> dict:
-    ready, _, _ = select.select([process.stdout], [], [], timeout)
-    line = process.stdout.readline() if ready else ""
-    if not line:
-        process.kill()
-        raise RuntimeError(f"{process.args} did not report ready within {timeout} s")
-    return json.loads(line)
+from snet_cli_training.sandbox import chain, provision
+from snet_cli_training.sandbox.daemon_hook import DaemonConfig, DaemonHook, default_daemon_hook, start_daemon
+from snet_cli_training.sandbox.processes import free_port, ready_line, start_server
+from snet_cli_training.sandbox.provision import Identity, Network
 
 
 @dataclass
-class LocalStack:
+class LocalNetwork:
     """A local SingularityNET network with testorg/echo published and two funded clients."""
 
     daemon: DaemonHook | None = None
@@ -136,7 +64,7 @@ class LocalStack:
     def proto_path(self) -> Path:
         return provision.PROTO_PATH
 
-    def start(self) -> LocalStack:
+    def start(self) -> LocalNetwork:
         started = time.monotonic()
         if self.workdir is None:
             self.workdir = Path(tempfile.mkdtemp(prefix="snet-local-stack-"))
@@ -146,11 +74,11 @@ class LocalStack:
         provisioner = None
         try:
             provisioner = provision.Provisioner(self.workdir, self.provider.home)
-            chain_process = _start_server("tests.support.chain", self.workdir / "chain.log")
-            ipfs_process = _start_server("tests.support.ipfs", self.workdir / "ipfs.log")
+            chain_process = start_server("snet_cli_training.sandbox.chain.server", self.workdir / "chain.log")
+            ipfs_process = start_server("snet_cli_training.sandbox.ipfs.server", self.workdir / "ipfs.log")
             self._processes += [chain_process, ipfs_process]
-            self.rpc = _ready_line(chain_process, 20)["rpc"]
-            ipfs = _ready_line(ipfs_process, 20)
+            self.rpc = ready_line(chain_process, 20)["rpc"]
+            ipfs = ready_line(ipfs_process, 20)
             self.ipfs_endpoint, self.ipfs_port = ipfs["ipfs"], ipfs["port"]
             self._deploy()
             self.daemon_port = free_port()
@@ -163,7 +91,7 @@ class LocalStack:
             self.daemon_config = self._daemon_config()
             if self.daemon is not None:
                 # The daemon needs only the chain: let it start while snet-cli provisions.
-                self._start_daemon()
+                self.daemon_handle = start_daemon(self.daemon, self.daemon_config, self.workdir)
             provisioner.wait()
         except BaseException:
             if provisioner is not None:
@@ -176,7 +104,7 @@ class LocalStack:
     def _deploy(self) -> None:
         from web3 import Web3
 
-        from tests.support import contracts
+        from snet_cli_training.sandbox import contracts
 
         w3 = Web3(Web3.HTTPProvider(self.rpc))
         holders = [chain.dev_address(role) for role in ("provider", "client", "client2")]
@@ -205,21 +133,6 @@ class LocalStack:
             price_in_cogs=provision.PRICE_IN_COGS, free_calls=provision.FREE_CALLS,
             proto_path=str(self.proto_path), provider_private_key=self.provider.private_key)
 
-    def _start_daemon(self) -> None:
-        config = self.daemon_config
-        config_file = self.workdir / "daemon_config.json"
-        config_file.write_text(json.dumps(asdict(config), indent=2))
-        if callable(self.daemon):
-            self.daemon_handle = self.daemon(config)
-        else:
-            fields = dict(asdict(config), config_file=str(config_file))
-            argv = [item.format(**fields) for item in self.daemon]
-            self.daemon_handle = subprocess.Popen(
-                argv, cwd=provision.REPO_ROOT,
-                env=dict(os.environ, **{DAEMON_CONFIG_ENV: str(config_file)}),
-                stdout=open(self.workdir / "daemon.log", "wb"), stderr=subprocess.STDOUT)
-        _wait_for_port(self.daemon_port, 15)
-
     def _rpc_call(self, method: str, params: list) -> Any:
         request = urllib.request.Request(
             self.rpc, json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
@@ -243,7 +156,7 @@ class LocalStack:
         """Give the key's address `cogs` tokens (from the provider) and deposit them into its MPE escrow."""
         from eth_account import Account
 
-        from tests.support import contracts
+        from snet_cli_training.sandbox import contracts
 
         w3 = self.web3()
         address = Account.from_key(private_key).address
@@ -299,41 +212,18 @@ class LocalStack:
         if self._own_workdir and self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self) -> LocalStack:
+    def __enter__(self) -> LocalNetwork:
         return self.start()
 
     def __exit__(self, *_exc: Any) -> None:
         self.stop()
 
 
-def snet_executable() -> str:
-    """The `snet` console script of this interpreter (else the one on PATH)."""
-    beside = Path(sys.executable).with_name("snet")
-    return str(beside) if beside.exists() else (shutil.which("snet") or "snet")
-
-
-def run_snet(home: str | Path, *args: str, timeout: float = 60,
-             input: str | None = None) -> subprocess.CompletedProcess:
-    """Run the real `snet` executable with HOME=home; never raises on a non-zero exit."""
-    env = dict(os.environ, HOME=str(home), PYTHONWARNINGS="ignore")
-    return subprocess.run([snet_executable(), *args], env=env, cwd=str(home),
-                          capture_output=True, text=True, timeout=timeout, input=input)
-
-
-def default_daemon_hook() -> DaemonHook | None:
-    """tests.support.daemon.launch when the daemon double is there and $SNET_TEST_NO_DAEMON is unset."""
-    if os.environ.get(NO_DAEMON_ENV) or importlib.util.find_spec("tests.support.daemon") is None:
-        return None
-    from tests.support import daemon
-
-    return getattr(daemon, "launch", None)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-daemon", action="store_true", help="start no daemon double")
     args = parser.parse_args()
-    stack = LocalStack(daemon=None if args.no_daemon else default_daemon_hook()).start()
+    stack = LocalNetwork(daemon=None if args.no_daemon else default_daemon_hook()).start()
     print(json.dumps(stack.describe(), indent=2), flush=True)
     for identity in (stack.client, stack.client2, stack.provider):
         print(f"# as {identity.name}: HOME={identity.home} snet ...", flush=True)

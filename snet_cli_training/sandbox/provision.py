@@ -3,7 +3,7 @@
 `write_home` (pure file writing) builds one snet-cli HOME per identity.  The
 user steps (organization create, service metadata-init / publish, account
 deposit, channel open) run snet-cli's own command classes, in one separate
-process (``python -m tests.support.provision`` reading its spec as JSON on
+process (``python -m snet_cli_training.sandbox.provision`` reading its spec as JSON on
 stdin; see `Provisioner`): snet-cli computes its
 config folder from HOME at import time, so that process sets HOME before it
 imports snet.cli and switches HOME (and passes the config folder explicitly)
@@ -27,6 +27,8 @@ import types
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from snet_cli_training.sandbox.processes import child_env, python_module
+
 ORG_ID = "testorg"
 SERVICE_ID = "echo"
 GROUP_NAME = "default_group"
@@ -38,7 +40,6 @@ DEPOSIT_COGS = 10**12
 CHANNEL_COGS = 10**11
 CHANNEL_EXPIRATION = "+100000blocks"
 PROTO_PATH = Path(__file__).with_name("example_service.proto")
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SNET_TOKEN_DECIMALS = 18  # snet-cli 3.1.1 reads every AMOUNT with 18 decimals
 
 
@@ -211,10 +212,9 @@ class Provisioner:
     """
 
     def __init__(self, workdir: Path, home: str) -> None:
-        env = dict(os.environ, HOME=home, PYTHONWARNINGS="ignore")
         self.log_file = workdir / "provision.log"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.provision"], cwd=REPO_ROOT, env=env,
+            python_module("snet_cli_training.sandbox.provision"), env=child_env(HOME=home),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
     def provision(self, network: Network, provider: Identity, clients: list[Identity],

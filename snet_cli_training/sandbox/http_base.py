@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import socket
 from collections.abc import Callable
@@ -40,3 +41,12 @@ def run_until_interrupted(server: ThreadingHTTPServer, ready: Callable[[int], di
         server.serve_forever()
     except KeyboardInterrupt:
         pass
+
+
+def main(description: str, handler: Callable[[], type[QuietHandler]], ready: Callable[[int], dict],
+         argv: list[str] | None = None) -> None:
+    """A stand-in's command line: `--port P` (0: any free port), then `handler()`'s server runs until Ctrl-C."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    run_until_interrupted(serve(handler(), args.port), ready)

@@ -10,8 +10,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from snet_cli_training.constants import STATUSES as STATUS_NAMES  # noqa: F401 - status names go with the numbers
-from tests.support.daemon_config import Faults, ProviderConfig
+from snet_cli_training.sandbox.daemon.config import Faults, ProviderConfig
 
 CREATED, VALIDATING, VALIDATED, TRAINING, READY_TO_USE, ERRORED, DELETED = range(7)
 

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tests.support.daemon_provider import DELETED
+from snet_cli_training.sandbox.daemon.provider import DELETED
 
 
 def today() -> str:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
 
 from web3 import Web3
 
-from tests.support.chain import DAEMON_USER_AGENT
+from snet_cli_training.sandbox.chain import DAEMON_USER_AGENT
+from snet_cli_training.sandbox.contracts import contract_resource
 
 ZERO_ADDRESS = "0x" + "00" * 20
 
 
 @dataclass(frozen=True)
 class Channel:
+    """A MultiPartyEscrow channel: its id, then the fields of the contract's `channels(id)` in their order."""
+
     channel_id: int
     nonce: int
     sender: str
@@ -30,8 +31,7 @@ class ChainView:
 
     def __init__(self, rpc_url: str, mpe_address: str) -> None:
         self.web3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"headers": {"User-Agent": DAEMON_USER_AGENT}}))
-        abi_path = resources.files("snet.contracts") / "resources" / "abi" / "MultiPartyEscrow.json"
-        abi = [entry for entry in json.loads(abi_path.read_text()) if entry.get("name") == "channels"]
+        abi = [entry for entry in contract_resource("abi", "MultiPartyEscrow") if entry.get("name") == "channels"]
         self.mpe = self.web3.eth.contract(address=Web3.to_checksum_address(mpe_address), abi=abi)
 
     def latest_block(self) -> int:

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import grpc
 
-from tests.support.daemon_chain import Channel, ChainView
-from tests.support.daemon_signing import SignatureError, address_bytes, recover_signer, u256
+from snet_cli_training.sandbox.daemon.chain_view import Channel, ChainView
+from snet_cli_training.sandbox.daemon.signing import SignatureError, address_bytes, recover_signer, u256
 
 PAYMENT_TYPE = "snet-payment-type"
 CHANNEL_ID = "snet-payment-channel-id"

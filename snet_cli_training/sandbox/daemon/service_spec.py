@@ -6,7 +6,6 @@ limits declared as method options, and message classes for proxying calls.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass
 from importlib import resources
@@ -15,9 +14,7 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-from snet_cli_training.daemon import protocol
-
-PROTOS_DIR = Path(__file__).resolve().parents[2] / "protos"
+from snet_cli_training.sandbox import protocol
 
 
 @dataclass(frozen=True)
@@ -74,16 +71,15 @@ class ServiceSpec:
 
 
 def _compile(proto_path: Path) -> descriptor_pb2.FileDescriptorSet:
+    """Compile the service proto with protoc; `import "training.proto"` resolves to the plugin's descriptors."""
     from grpc_tools import protoc
 
-    well_known = str(resources.files("grpc_tools") / "_proto")
-    fd, out = tempfile.mkstemp(suffix=".binpb")
-    os.close(fd)
-    try:
-        code = protoc.main(["protoc", f"-I{proto_path.parent}", f"-I{PROTOS_DIR}", f"-I{well_known}",
-                            "--include_imports", f"--descriptor_set_out={out}", str(proto_path)])
+    well_known = resources.files("grpc_tools") / "_proto"
+    with tempfile.TemporaryDirectory(prefix="snet-service-spec-") as work:
+        protocol_set, out = Path(work) / "protocol.binpb", Path(work) / "service.binpb"
+        protocol_set.write_bytes(protocol.descriptor_set())
+        code = protoc.main(["protoc", f"-I{proto_path.parent}", f"--descriptor_set_in={protocol_set}",
+                            f"-I{well_known}", "--include_imports", f"--descriptor_set_out={out}", str(proto_path)])
         if code != 0:
             raise RuntimeError(f"protoc failed ({code}) on {proto_path}")
-        return descriptor_pb2.FileDescriptorSet.FromString(Path(out).read_bytes())
-    finally:
-        os.unlink(out)
+        return descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes())

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from eth_account import Account
 from web3 import Web3
 
-from tests.support.chain import CHAIN_ID, GAS_PRICE
+from snet_cli_training.sandbox.chain import CHAIN_ID, GAS_PRICE
 
 TOKEN_NAME = "SingularityNET Token"
 TOKEN_SYMBOL = "AGIX"

@@ -1,0 +1,66 @@
+"""The chain's JSON-RPC HTTP server.
+
+Run as ``python -m snet_cli_training.sandbox.chain.server [--port P]``; when it is ready it prints
+one JSON line ``{"rpc": "http://127.0.0.1:PORT"}`` on stdout.  Chain id 1337,
+one block per transaction, ``evm_mine [n]`` mines n empty blocks.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from snet_cli_training.sandbox import http_base
+from snet_cli_training.sandbox.chain import DAEMON_USER_AGENT
+from snet_cli_training.sandbox.chain.evm import Chain
+from snet_cli_training.sandbox.chain.jsonrpc import RpcError
+from snet_cli_training.sandbox.http_base import QuietHandler
+
+
+class _Handler(QuietHandler):
+    chain: Chain
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        try:
+            request = json.loads(self.rfile.read(length))
+        except ValueError:
+            self._reply({"jsonrpc": "2.0", "id": None,
+                         "error": {"code": -32700, "message": "parse error"}})
+            return
+        if isinstance(request, list):
+            self._reply([self._answer(item) for item in request])
+        else:
+            self._reply(self._answer(request))
+
+    def _answer(self, request: dict) -> dict:
+        reply: dict[str, Any] = {"jsonrpc": "2.0", "id": request.get("id")}
+        agent = "daemon" if self.headers.get("User-Agent", "") == DAEMON_USER_AGENT else "client"
+        self.chain.count(agent, str(request.get("method")))
+        try:
+            reply["result"] = self.chain.dispatch(request["method"], request.get("params") or [])
+        except RpcError as exc:
+            error = {"code": exc.code, "message": exc.message}
+            if exc.data is not None:
+                error["data"] = exc.data
+            reply["error"] = error
+        except Exception as exc:  # noqa: BLE001 - every failure must reach the client
+            reply["error"] = {"code": -32603, "message": f"{type(exc).__name__}: {exc}"}
+        return reply
+
+    def _reply(self, payload: Any) -> None:
+        body = json.dumps(payload).encode()
+        head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        self.wfile.write(head + body)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Build a fresh chain and serve it until Ctrl-C."""
+    http_base.main(__doc__, lambda: type("ChainHandler", (_Handler,), {"chain": Chain()}),
+                   lambda port: {"rpc": f"http://127.0.0.1:{port}"}, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

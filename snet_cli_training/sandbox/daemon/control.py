@@ -1,0 +1,62 @@
+"""The double's control API: HTTP JSON routes a test uses to reset, inspect and steer the daemon double."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from snet_cli_training.sandbox.daemon.double import DaemonDouble
+
+
+def _control_handler(double: DaemonDouble) -> type:
+    class ControlHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            routes = {
+                "/journal": lambda: list(double.payments.journal),
+                "/models": lambda: [r.raw() for r in list(double.store.models.values())],
+                "/config": double.config.as_dict,
+                "/fault": double.faults.as_dict,
+            }
+            self._answer(routes.get(self.path))
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", 0))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            routes = {
+                "/reset": lambda: {"reset_seconds": double.reset()},
+                "/config": lambda: (double.config.update(body), double.config.as_dict())[1],
+                "/fault": lambda: (double.faults.update(body), double.faults.as_dict())[1],
+                "/status": lambda: double.set_status(body["model_id"], body["status"]),
+            }
+            self._answer(routes.get(self.path))
+
+        def _answer(self, route: Any) -> None:
+            if route is None:
+                self._send(404, {"error": f"no route {self.command} {self.path}"})
+                return
+            try:
+                self._send(200, route())
+            except (KeyError, ValueError, TypeError) as exc:
+                self._send(400, {"error": f"{type(exc).__name__}: {exc}"})
+
+        def _send(self, code: int, payload: Any) -> None:
+            body = json.dumps(payload, default=lambda o: o.hex() if isinstance(o, bytes) else str(o)).encode()
+            head = (f"HTTP/1.1 {code} {'OK' if code == 200 else 'Error'}\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n").encode()
+            self.wfile.write(head + body)
+
+    return ControlHandler
+
+
+def serve_control(double: DaemonDouble, port: int = 0) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", port), _control_handler(double))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

@@ -1,0 +1,71 @@
+"""The sandbox's boundaries: the plugin never imports it, it reaches the plugin through one module, eth-tester stays out."""
+
+from __future__ import annotations
+
+import ast
+import json
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "snet_cli_training"
+SANDBOX = PACKAGE / "sandbox"
+
+
+def _module_name(path: pathlib.Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(path: pathlib.Path) -> set[str]:
+    """Every module a source file imports, anywhere in it, relative imports resolved; `from P import n` gives P.n."""
+    package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *filter(None, [base])])
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _inside(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_the_plugin_never_imports_the_sandbox():
+    offenders = {str(path.relative_to(ROOT)): sorted(m for m in imported_modules(path)
+                                                    if _inside(m, "snet_cli_training.sandbox"))
+                 for path in PACKAGE.rglob("*.py") if SANDBOX not in path.parents}
+    assert {path: modules for path, modules in offenders.items() if modules} == {}
+
+
+def test_the_sandbox_reaches_the_plugin_only_through_its_protocol_module():
+    reaching = {str(path.relative_to(ROOT)) for path in SANDBOX.rglob("*.py")
+                if any(_inside(m, "snet_cli_training") and not _inside(m, "snet_cli_training.sandbox")
+                       for m in imported_modules(path))}
+    assert reaching == {"snet_cli_training/sandbox/protocol.py"}
+
+
+def test_only_the_chain_process_imports_eth_tester():
+    code = """
+import json, pkgutil, sys, importlib
+import snet_cli_training.sandbox as sandbox
+names = [m.name for m in pkgutil.walk_packages(sandbox.__path__, "snet_cli_training.sandbox.")]
+for name in names:
+    if name not in ("snet_cli_training.sandbox.chain.evm", "snet_cli_training.sandbox.chain.server"):
+        importlib.import_module(name)
+before = "eth_tester" in sys.modules
+importlib.import_module("snet_cli_training.sandbox.chain.server")
+print(json.dumps({"modules": len(names), "before": before, "after": "eth_tester" in sys.modules}))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["modules"] > 20 and found["before"] is False and found["after"] is True
