@@ -1,7 +1,7 @@
 """Proof that the daemon double is faithful: the official clients drive it as they drive snet-daemon.
 
 snet-sdk 6.0.0 (in a child process, see tests/support/sdk_client.py) runs the whole training
-flow and the failures PROTOCOL.md documents; the real `snet client call` pays an inference
+flow and the failures docs/protocol.md documents; the real `snet client call` pays an inference
 call with a trained model.  The double's payment journal must show exactly what was paid.
 """
 
@@ -104,7 +104,7 @@ def test_the_sdk_runs_the_whole_training_flow_and_pays_each_price_once(stack, co
 
     spare = create(sdk, "to-delete")
     assert sdk.training("delete_model", model_id=spare) == "DELETED"
-    # A deleted private model leaves every index, its creator's included (PROTOCOL.md §3).
+    # A deleted private model leaves every index, its creator's included (docs/protocol.md#delete_model).
     error = sdk_failure(sdk.training, "get_model", model_id=spare)
     assert (error.type, error.details) == (
         "NoSuchModelError", f"unable to access model: user {stack.client.address}, does not have access to "
@@ -172,7 +172,7 @@ def test_another_address_cannot_read_or_price_a_private_model(stack, control, sd
     assert (updated["address_list"], updated["updated_by_address"]) == ([stack.client2.address],
                                                                         stack.client.address)
     assert sdk2.training("get_model", model_id=model_id)["model_id"] == model_id
-    # (Daemon v6 lists it twice for client2, PROTOCOL.md §3; the double does that only on request.)
+    # (Daemon v6 lists it twice for client2, docs/protocol.md#update_model; the double does that only on request.)
     assert {m["model_id"] for m in sdk2.training("get_all_models")} == {model_id}
     # The creator keeps access although the stored list no longer names it.
     assert sdk.training("get_model", model_id=model_id)["address_list"] == [stack.client2.address]

@@ -1,4 +1,4 @@
-"""AuthorizationDetails checks of training.Daemon (PROTOCOL.md §2)."""
+"""AuthorizationDetails checks of training.Daemon (docs/protocol.md#authorization)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""MultiPartyEscrow payments as the daemon's escrow package takes them (PROTOCOL.md §5).
+"""MultiPartyEscrow payments as the daemon's escrow package takes them (docs/protocol.md#payment).
 
 The ledger keeps, per channel, the last accepted (nonce, amount, signature); a payment's
 income is its amount minus that, and must equal the price exactly.

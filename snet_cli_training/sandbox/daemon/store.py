@@ -1,4 +1,4 @@
-"""The daemon's model records, per-address indexes and public list (PROTOCOL.md §3)."""
+"""The daemon's model records, per-address indexes and public list (docs/protocol.md#per-rpc-semantics)."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ class ModelStore:
         """Apply update_model: set fields change; a non-empty list replaces the old one.
 
         Differs from daemon v6 on purpose: there, addresses dropped from the list keep access
-        and added ones get the id twice in their index (PROTOCOL.md §3 calls both bugs).  Here
+        and added ones get the id twice in their index (docs/protocol.md#update_model calls both bugs).  Here
         dropped addresses lose access and added ones get it once, which is what the daemon's
         code intends.  The creator always keeps access, as it does in practice on the daemon.
         """
