@@ -1,19 +1,15 @@
-"""UploadSource: chunking fields, digest, directory packing and its clean-up, memory, progress bar."""
+"""UploadSource: chunking fields, digest, memory, progress bar (directory packing: tests/test_dataset_packing.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import os
-import tarfile
-import tempfile
 import tracemalloc
-import zipfile
 from pathlib import Path
 
 import pytest
 
-from snet_cli_training import dataset
 from snet_cli_training.environment import Environment
 from snet_cli_training.errors import DatasetPathError, UserInputError
 from snet_cli_training.upload import DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, UploadSource, progress_bar
@@ -21,25 +17,9 @@ from snet_cli_training.upload import DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, Uploa
 MODEL_ID = "model-7"
 
 
-@pytest.fixture(autouse=True)
-def private_tempdir(tmp_path, monkeypatch) -> Path:
-    """Temporary archives land here, so a test can see that none is left behind."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
-
-
 def write(path: Path, size: int) -> Path:
     path.write_bytes(os.urandom(size))
     return path
-
-
-def make_tree(root: Path) -> Path:
-    (root / "b").mkdir(parents=True)
-    (root / "a.txt").write_bytes(b"alpha" * 1000)
-    (root / "b" / "c.png").write_bytes(os.urandom(5000))
-    return root
 
 
 @pytest.mark.parametrize(("size", "chunk", "sizes"), [
@@ -126,55 +106,6 @@ def test_a_file_that_grows_or_shrinks_midway_fails_the_stream(tmp_path):
     path.write_bytes(b"12345")
     with pytest.raises(UserInputError, match="shrank"):
         list(iterator)
-
-
-@pytest.mark.parametrize(("types", "fmt"), [((), "zip"), (("tar",), "tar"), (("tar.gz", "zip"), "zip"), (("tar.gz",), "tar.gz")])
-def test_a_directory_is_packed_in_the_allowed_type(tmp_path, private_tempdir, types, fmt):
-    root = make_tree(tmp_path / "photos")
-    source = UploadSource(root, MODEL_ID, chunk_size=1000, dataset_types=types)
-    data = b"".join(m.data for m in source)
-    assert source.file_name == f"photos.{fmt}"
-    assert source.sha256 == hashlib.sha256(data).hexdigest()
-    packed = tmp_path / source.file_name
-    packed.write_bytes(data)
-    assert dataset.detect_format(str(packed)) == fmt
-    if fmt == "zip":
-        with zipfile.ZipFile(packed) as archive:
-            assert archive.namelist() == ["a.txt", "b/c.png"]
-            assert archive.read("a.txt") == b"alpha" * 1000
-    else:
-        with tarfile.open(packed) as archive:
-            assert archive.getnames() == ["a.txt", "b/c.png"]
-    assert list(private_tempdir.iterdir()) == [], "the temporary archive outlived the upload"
-
-
-def test_the_packed_archive_is_removed_when_the_consumer_stops_early(tmp_path, private_tempdir):
-    source = UploadSource(make_tree(tmp_path / "d"), MODEL_ID, chunk_size=100)
-    iterator = iter(source)
-    next(iterator)
-    assert os.path.isfile(source.archive_path)
-    assert os.stat(os.path.dirname(source.archive_path)).st_mode & 0o077 == 0, "the temporary folder is private"
-    iterator.close()
-    assert list(private_tempdir.iterdir()) == []
-
-
-def test_the_packed_archive_is_removed_when_the_consumer_raises(tmp_path, private_tempdir):
-    with pytest.raises(RuntimeError, match="daemon went away"), UploadSource(make_tree(tmp_path / "d"), MODEL_ID) as source:
-        assert os.path.isfile(source.archive_path)
-        for _message in source:
-            raise RuntimeError("daemon went away")
-    assert list(private_tempdir.iterdir()) == []
-
-
-def test_ctrl_c_while_packing_leaves_nothing_behind(tmp_path, private_tempdir, monkeypatch):
-    def interrupted(root, fmt, out):
-        out.write(b"PK partial")
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(dataset, "write_directory_archive", interrupted)
-    with pytest.raises(KeyboardInterrupt), UploadSource(make_tree(tmp_path / "d"), MODEL_ID):
-        pass
-    assert list(private_tempdir.iterdir()) == []
 
 
 def test_memory_does_not_grow_with_the_file(tmp_path):
