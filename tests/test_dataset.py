@@ -1,4 +1,4 @@
-"""Archives -> entries: formats, detection, hostile archives, directories. Archives are built on the fly."""
+"""Archives -> entries: formats, detection, hostile archives, folders. Archives are built on the fly."""
 
 from __future__ import annotations
 
@@ -14,18 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from snet_cli_training.dataset import (
-    DIRECTORY,
-    FILE,
-    HARDLINK,
-    SYMLINK,
-    CorruptArchive,
-    Entry,
-    detect_format,
-    directory_archive_format,
-    open_dataset,
-    write_directory_archive,
-)
+from snet_cli_training.dataset.entries import DIRECTORY, FILE, HARDLINK, SYMLINK, CorruptArchive, Entry
+from snet_cli_training.dataset.folder import pack_folder
+from snet_cli_training.dataset.formats import detect_format, folder_archive_format
+from snet_cli_training.dataset.packing import PreparedDataset
 from snet_cli_training.errors import DatasetPathError
 
 FILES = {"a/one.txt": b"hello", "a/two.JPG": b"x" * 3000, "b.png": b""}
@@ -56,8 +48,9 @@ def make_tar(path: Path, members: list[tuple[tarfile.TarInfo, io.BytesIO]], mode
     return path
 
 
-def entries(path: Path) -> list[Entry]:
-    return list(open_dataset(str(path)).entries())
+def entries(path: Path, dataset_types: tuple[str, ...] = ()) -> list[Entry]:
+    with PreparedDataset(path, dataset_types) as prepared:
+        return [entry for batch in prepared.batches() for entry in batch.entries()]
 
 
 def file_members() -> list[tuple[tarfile.TarInfo, io.BytesIO]]:
@@ -72,9 +65,9 @@ def test_zip_entries_with_sizes_and_directories(tmp_path):
 @pytest.mark.parametrize("fmt", list(TAR_MODES))
 def test_tar_formats_stream_their_members(tmp_path, fmt):
     path = make_tar(tmp_path / "data.bin", [tar_member("a", kind=tarfile.DIRTYPE), *file_members()], TAR_MODES[fmt])
-    dataset = open_dataset(str(path))
-    assert (dataset.format, dataset.size_bytes) == (fmt, path.stat().st_size)
-    assert list(dataset.entries()) == [Entry("a", 0, DIRECTORY), *(Entry(n, len(d), FILE) for n, d in FILES.items())]
+    with PreparedDataset(path) as prepared:
+        assert (prepared.format, prepared.size_bytes, prepared.archive_path) == (fmt, path.stat().st_size, str(path))
+    assert entries(path) == [Entry("a", 0, DIRECTORY), *(Entry(n, len(d), FILE) for n, d in FILES.items())]
 
 
 def test_tar_links_and_specials_have_their_kind(tmp_path):
@@ -208,7 +201,7 @@ def test_empty_zip_has_no_entries(tmp_path):
     assert entries(tmp_path / "e.zip") == []
 
 
-def test_directory_lists_regular_files_sorted_and_links_unfollowed(tmp_path):
+def test_folder_packs_regular_files_sorted_and_leaves_links_out_unfollowed(tmp_path):
     root = tmp_path / "data"
     (root / "a").mkdir(parents=True)
     (root / "a" / "z.txt").write_text("z")
@@ -216,40 +209,41 @@ def test_directory_lists_regular_files_sorted_and_links_unfollowed(tmp_path):
     (root / "b").mkdir()
     (root / "link").symlink_to(root / "a.txt")
     (root / "dirlink").symlink_to(root / "a")
-    dataset = open_dataset(str(root))
-    assert dataset.format == "zip"
-    assert list(dataset.entries()) == [
-        Entry("a.txt", 3, FILE), Entry("a/z.txt", 1, FILE), Entry("dirlink", 0, SYMLINK), Entry("link", 0, SYMLINK),
-    ]
+    with PreparedDataset(root) as prepared:
+        assert (prepared.format, prepared.is_directory) == ("zip", True)
+        assert [entry for batch in prepared.batches() for entry in batch.entries()] == [Entry("a.txt", 3, FILE), Entry("a/z.txt", 1, FILE)]
+        assert [(item.position, item.name, item.kind) for item in prepared.left_out] == [(2, "dirlink", SYMLINK), (2, "link", SYMLINK)]
 
 
 @pytest.mark.parametrize(("types", "fmt"), [((), "zip"), (("tar", "tar.gz"), "tar.gz"), (("tar",), "tar"), (("tar.xz",), "zip")])
-def test_directory_archive_format_follows_dataset_type(types, fmt):
-    assert directory_archive_format(types) == fmt
+def test_folder_archive_format_follows_dataset_type(types, fmt):
+    assert folder_archive_format(types) == fmt
 
 
 @pytest.mark.parametrize("fmt", ["zip", "tar.gz", "tar"])
-def test_directory_size_is_that_of_the_archive_upload_builds(tmp_path, fmt):
+def test_folder_size_is_that_of_the_archive_upload_sends(tmp_path, fmt):
     root = tmp_path / "data"
     (root / "sub").mkdir(parents=True)
     for i in range(20):
         (root / "sub" / f"{i}.txt").write_bytes(os.urandom(i * 100) + b"a" * 1000)
     with open(tmp_path / "built", "wb") as out:
-        write_directory_archive(str(root), fmt, out)
-    dataset = open_dataset(str(root), (fmt,))
-    assert dataset.size_bytes == (tmp_path / "built").stat().st_size
-    assert open_dataset(str(tmp_path / "built")).format == fmt
+        pack_folder(str(root), fmt, out)
+    with PreparedDataset(root, (fmt,)) as prepared:
+        assert prepared.size_bytes == os.path.getsize(prepared.archive_path) == (tmp_path / "built").stat().st_size
+        assert detect_format(prepared.archive_path) == fmt
+        names = [entry.name for batch in prepared.batches() for entry in batch.entries()]
+    assert names == [f"sub/{i}.txt" for i in sorted(range(20), key=str)]
 
 
 def test_missing_path_is_a_path_error(tmp_path):
-    with pytest.raises(DatasetPathError, match="not found"):
-        open_dataset(str(tmp_path / "nope.zip"))
+    with pytest.raises(DatasetPathError, match="not found"), PreparedDataset(tmp_path / "nope.zip"):
+        pass
 
 
 def test_fifo_path_is_neither_file_nor_directory(tmp_path):
     os.mkfifo(tmp_path / "fifo")
-    with pytest.raises(DatasetPathError, match="neither"):
-        open_dataset(str(tmp_path / "fifo"))
+    with pytest.raises(DatasetPathError, match="neither"), PreparedDataset(tmp_path / "fifo"):
+        pass
 
 
 def test_unreadable_file_is_a_path_error(tmp_path, monkeypatch):
@@ -264,8 +258,8 @@ def test_unreadable_file_is_a_path_error(tmp_path, monkeypatch):
             return real_open(file, *args, **kwargs)
 
         monkeypatch.setattr("builtins.open", refusing_open)
-    with pytest.raises(DatasetPathError, match="cannot read"):
-        open_dataset(str(path)).entries().__next__()
+    with pytest.raises(DatasetPathError, match="cannot read"), PreparedDataset(path):
+        pass
 
 
 names = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), min_size=1, max_size=40)

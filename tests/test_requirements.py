@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
-import os
 import json
+import os
+import re
 import tarfile
 import time
 import zipfile
@@ -15,20 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from snet_cli_training.dataset import DIRECTORY, FILE, HARDLINK, OTHER, SYMLINK, Entry
+from snet_cli_training.dataset.check import check_dataset
+from snet_cli_training.dataset.entries import DIRECTORY, FILE, HARDLINK, OTHER, SYMLINK, Batch, Entry
+from snet_cli_training.dataset.requirements import MIB, UNSAFE_NAME_PATTERN, MethodLimits, dataset_schema, file_extension
+from snet_cli_training.dataset.requirements import extensions_all_allowed, names_may_be_unsafe, parse_dataset_types, parse_type_list
+from snet_cli_training.dataset.rules import EntryRules, manifest_entry, manifest_violations
 from snet_cli_training.errors import DatasetPathError, UserInputError
-from snet_cli_training.requirements import (
-    MIB,
-    EntryRules,
-    MethodLimits,
-    check_dataset,
-    dataset_schema,
-    file_extension,
-    manifest_entry,
-    manifest_violations,
-    parse_dataset_types,
-    parse_type_list,
-)
 from tests.test_dataset import crafted_bomb_zip, make_tar, make_zip, tar_member
 
 VIOLATION_KEYS = {
@@ -201,9 +194,12 @@ def test_directory_is_checked_as_the_archive_upload_builds(tmp_path):
     (root / "imgs" / "a.PNG").write_bytes(b"x" * 100)
     (root / "notes.md").write_text("x")
     (root / "link.png").symlink_to(root / "imgs" / "a.PNG")
+    (root / "zlast").symlink_to(root / "imgs")
     report = check_dataset(str(root), limits(dataset_files_type="png", dataset_type="tar, tar.gz"))
     assert (report.format, report.path, report.files) == ("tar.gz", str(root), 2)
-    assert [(v.code, v.file) for v in report.violations] == [("link_entry", "link.png"), ("wrong_file_type", "notes.md")]
+    assert [(v.code, v.file) for v in report.violations] == [
+        ("link_entry", "link.png"), ("wrong_file_type", "notes.md"), ("link_entry", "zlast"),
+    ]
 
 
 def test_missing_path_raises(tmp_path):
@@ -230,23 +226,67 @@ def test_every_violation_has_the_keys_cli_md_lists(tmp_path):
 
 entry_names = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["../x.png", "/abs.png", "C:x.png", "a/../b.PNG", "a\\..\\b", "ok/..x.png", "x.tar.gz", "", "a/b.Jpg"]),
+    st.text(st.sampled_from("aZ./\\:\nΣσς.pngPNG"), max_size=10),
+    st.sampled_from(["../x.png", "/abs.png", "C:x.png", "a/../b.PNG", "a\\..\\b", "ok/..x.png", "x.tar.gz", "", "a/b.Jpg",
+                     ".png", "a/.png", "a/..png", "b..png", "a.png\nb.png", "x.png/", "\\.png", "a\\b.png", "a.PNG\n",
+                     "d.tar.gz", "x.gz", "aΣ.pngΣ", "noext", "a.b/c"]),
 )
 entries = st.builds(Entry, entry_names, st.integers(0, 3 * MIB), st.sampled_from([FILE, DIRECTORY, SYMLINK, HARDLINK, OTHER]))
 limit_sets = st.builds(
     MethodLimits,
     dataset_max_size_single_file_mb=st.integers(0, 2),
-    dataset_files_type=st.sampled_from([(), ("png",), ("png", "tar.gz", "")]),
+    dataset_files_type=st.sampled_from([(), ("png",), ("png", "tar.gz", ""), ("gz", "png"), ("pngς", "σ"), ("PNG",), ("b/c",)]),
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(manifest_entries=st.lists(entries, max_size=8), method=limit_sets)
 def test_fast_path_agrees_with_the_schema(manifest_entries, method):
     manifest = {"size_bytes": 1, "files": 1, "entries": [manifest_entry(entry) for entry in manifest_entries]}
     rules = EntryRules.from_schema(dataset_schema(method))
-    fast = [violation for entry in manifest_entries for violation in rules.check(*entry)]
-    assert sorted(manifest_violations(manifest, method), key=repr) == sorted(fast, key=repr)
+    schema_path = sorted(manifest_violations(manifest, method), key=repr)
+    per_entry = [violation for entry in manifest_entries for violation in rules.check(*entry)]
+    batch = Batch.of(manifest_entries)
+    batched, files, total = rules.check_batch(batch)
+    assert sorted(per_entry, key=repr) == schema_path
+    assert batched == per_entry, "a batch gives the violations of its entries, in entry order"
+    assert (files, total) == (batch.kinds.count(FILE), sum(e.size for e in manifest_entries if e.kind == FILE))
+
+
+plain_entries = st.builds(Entry, st.from_regex(r"[a-zΣ]{1,4}(/[a-z]{1,4})?\.(png|PNG|Png|gz|σ)", fullmatch=True),
+                          st.integers(0, 2 * MIB), st.sampled_from([FILE, FILE, FILE, DIRECTORY]))
+tricky_entries = st.builds(Entry, entry_names, st.integers(0, 2 * MIB), st.sampled_from([FILE, FILE, DIRECTORY, SYMLINK]))
+
+
+@settings(max_examples=600, deadline=None)
+@given(batch_entries=st.lists(st.one_of(plain_entries, plain_entries, plain_entries, tricky_entries), min_size=1, max_size=6),
+       method=limit_sets)
+def test_batch_shortcuts_agree_with_entry_by_entry(batch_entries, method):
+    """Mostly clean batches with one odd name, so that the whole-batch tests decide often."""
+    rules = EntryRules.from_schema(dataset_schema(method))
+    per_entry = [violation for entry in batch_entries for violation in rules.check(*entry)]
+    assert rules.check_batch(Batch.of(batch_entries))[0] == per_entry
+
+
+@pytest.mark.parametrize("name", [
+    "", "/x.png", "\\x.png", "C:x.png", "a/../x.png", "..", "a/..", ".png", "a/.png", "a/..png", "a\\.png", "b..png",
+    "a.png\nb.jpg", "a.png\n", "\nx.png", "x.tar.gz", "x.gz", "x.PNG", "x.png/", "aΣ.σ", "x.jpg", "noext",
+])
+@pytest.mark.parametrize("types", [(), ("png",), ("gz", "png"), ("σ", "png"), ("png", "")])
+def test_each_batch_shortcut_agrees_with_entry_by_entry(name, types):
+    rules = EntryRules.from_schema(dataset_schema(MethodLimits(dataset_files_type=types)))
+    batch = [Entry("a/b.png", 1, FILE), Entry(name, 1, FILE), Entry("c.png", 1, FILE)]
+    assert rules.check_batch(Batch.of(batch))[0] == [violation for entry in batch for violation in rules.check(*entry)]
+    if extensions_all_allowed(f"\n{name}\n".lower(), 1, types):
+        assert file_extension(name) in types
+    assert names_may_be_unsafe(f"\n{name}\n") or not re.search(UNSAFE_NAME_PATTERN, name)
+
+
+def test_the_batch_shortcuts_decide_the_usual_batch():
+    names = ["d0001/f0000001.txt", "d0001/F0000002.TXT", "a.b.txt", "x_y-z.Txt"]
+    joined = "\n" + "\n".join(names) + "\n"
+    assert not names_may_be_unsafe(joined)
+    assert extensions_all_allowed(joined.lower(), len(names), ["png", "txt"])
 
 
 safe_names = st.from_regex(r"[a-z]{1,6}(/[a-z]{1,6})?\.(png|jpg|TXT)", fullmatch=True)

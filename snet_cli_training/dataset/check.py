@@ -1,0 +1,117 @@
+"""A dataset checked against its method's limits: the report `check-dataset` prints and `upload` refuses on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from snet_cli_training.console import render
+
+from snet_cli_training.dataset.entries import Batch, CorruptArchive, Entry
+from snet_cli_training.dataset.folder import LeftOut
+from snet_cli_training.dataset.formats import UNKNOWN_FORMAT
+from snet_cli_training.dataset.packing import PreparedDataset
+from snet_cli_training.dataset.requirements import MethodLimits, dataset_schema
+from snet_cli_training.dataset.rules import EntryRules, manifest_violations
+from snet_cli_training.dataset.violations import DatasetViolation, corrupt_archive
+
+_DATASET_ORDER = ("wrong_dataset_type", "dataset_too_big", "too_many_files", "empty_dataset")
+
+
+@dataclass(frozen=True)
+class DatasetReport:
+    """The result of a dataset check: the dataset report (docs/commands.md#dataset-report)."""
+
+    path: str
+    format: str
+    size_bytes: int
+    files: int
+    total_uncompressed_bytes: int
+    violations: tuple[DatasetViolation, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when the dataset meets every requirement."""
+        return not self.violations
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON dataset report."""
+        return {
+            "ok": self.ok,
+            "path": self.path,
+            "format": self.format,
+            "size_bytes": self.size_bytes,
+            "files": self.files,
+            "total_uncompressed_bytes": self.total_uncompressed_bytes,
+            "violations": [violation.to_dict() for violation in self.violations],
+        }
+
+    def text(self) -> str:
+        """Human text: a YAML summary in snet-cli's style when ok, else `Dataset check failed:` and one tab-indented line per violation."""
+        if not self.ok:
+            return "\n".join(["Dataset check failed:", *("\t" + violation.message for violation in self.violations)])
+        facts = self.to_dict()
+        del facts["violations"]
+        return render.to_yaml(facts)
+
+
+def check_dataset(path: str, limits: MethodLimits) -> DatasetReport:
+    """Check the dataset at PATH (an archive or a folder) against LIMITS; DatasetPathError when PATH cannot be read."""
+    with PreparedDataset(path, limits.dataset_type) as prepared:
+        return check_prepared(prepared, limits)
+
+
+def check_prepared(prepared: PreparedDataset, limits: MethodLimits) -> DatasetReport:
+    """Check a prepared dataset (the archive it will send, and what its folder held besides) against LIMITS."""
+    rules = EntryRules.from_schema(dataset_schema(limits))
+    entry_violations: list[DatasetViolation] = []
+    files = total = 0
+    corruption: list[DatasetViolation] = []
+    try:
+        for batch in _with_left_out(prepared.batches(), prepared.left_out):
+            found, batch_files, batch_total = rules.check_batch(batch)
+            entry_violations.extend(found)
+            files += batch_files
+            total += batch_total
+    except CorruptArchive as exc:
+        corruption.append(corrupt_archive(str(exc)))
+    facts: dict[str, Any] = {"size_bytes": prepared.size_bytes, "files": files}
+    if prepared.format != UNKNOWN_FORMAT:
+        facts["format"] = prepared.format
+    dataset_violations = [
+        violation
+        for violation in manifest_violations(facts, limits)
+        if not (corruption and violation.code == "empty_dataset")
+    ]
+    dataset_violations.sort(key=lambda violation: _DATASET_ORDER.index(violation.code))
+    return DatasetReport(
+        path=prepared.path,
+        format=prepared.format,
+        size_bytes=prepared.size_bytes,
+        files=files,
+        total_uncompressed_bytes=total,
+        violations=tuple(dataset_violations + corruption + entry_violations),
+    )
+
+
+def _with_left_out(batches: Iterator[Batch], left_out: list[LeftOut]) -> Iterator[Batch]:
+    """BATCHES with what the archive left out of the folder put back where the walk met it, so that violations come in name order."""
+    waiting = left_out[::-1]
+    position = 0
+    for batch in batches:
+        end = position + len(batch.names)
+        if not waiting or waiting[-1].position >= end:
+            yield batch
+        else:
+            entries = []
+            for offset, entry in enumerate(batch.entries()):
+                while waiting and waiting[-1].position <= position + offset:
+                    item = waiting.pop()
+                    entries.append(Entry(item.name, 0, item.kind))
+                entries.append(entry)
+            yield Batch.of(entries)
+        position = end
+    if waiting:
+        yield Batch.of([Entry(item.name, 0, item.kind) for item in reversed(waiting)])
