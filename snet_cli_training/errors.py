@@ -38,6 +38,10 @@ class DatasetPathError(UserInputError):
     """The dataset path is missing, is neither file nor directory, or cannot be read."""
 
 
+class StateFileError(TrainingError):
+    """One of the plugin's own files (store, cache, journal) cannot be read or written safely."""
+
+
 class ConfigurationError(TrainingError):
     """snet-cli's session lacks something the command needs (identity, network, addresses)."""
 
@@ -50,6 +54,27 @@ class NotConfirmed(TrainingError):
     def __init__(self, message: str, document: object = None) -> None:
         super().__init__(message)
         self.document = document
+
+
+class PaidButUnfinished(TrainingError):
+    """The daemon accepted a payment, then something else failed: the message says it was paid and how to go on.
+
+    `document` is the payment's result (printed with --json); a rerun of the same work does not pay again.
+    """
+
+    def __init__(self, message: str, document: object = None, *, resume: str = "") -> None:
+        super().__init__(message)
+        self.document = document
+        self.resume = resume
+
+    def because(self, cause: TrainingError) -> PaidButUnfinished:
+        """This error, completed with what failed after the payment (and that failure's exit status)."""
+        what = "it could not be recorded locally" if isinstance(cause, StateFileError) else "the command failed"
+        unfinished = PaidButUnfinished(f"{self} {what}: {cause}. Nothing is lost: a rerun does not pay again"
+                                       + (f"; resume with `{self.resume}`" if self.resume else ""),
+                                       self.document, resume=self.resume)
+        unfinished.exit_status = cause.exit_status
+        return unfinished
 
 
 class DaemonError(TrainingError):

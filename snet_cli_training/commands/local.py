@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from snet_cli_training import safejson
 from snet_cli_training.commands.context import Context
 from snet_cli_training.commands.invocation import Invocation
 from snet_cli_training.commands.outcome import Outcome
@@ -44,7 +43,7 @@ def limits_from_file(path: str) -> MethodLimits:
     """A --metadata FILE: a JSON object with the method-metadata field names."""
     try:
         with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
+            document = safejson.loads(handle.read())
     except FileNotFoundError:
         raise UserInputError(f"metadata file not found: {path}") from None
     except OSError as exc:

@@ -90,7 +90,7 @@ def _is_cache_entry(entry: Any) -> bool:
     if not isinstance(entry, dict):
         return False
     block, signature = entry.get("block"), entry.get("signature")
-    if not isinstance(block, int) or isinstance(block, bool) or block < 0:
+    if not isinstance(block, int) or isinstance(block, bool) or not 0 <= block < 2**64:
         return False
     if not isinstance(signature, str) or not signature.startswith("0x") or len(signature) != 2 + 130:
         return False
