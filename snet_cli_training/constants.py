@@ -9,6 +9,9 @@ PROGRESS = STATUSES[:5]
 FAILED = ("ERRORED", "DELETED")
 
 TOKEN = "FET"
+# The paid RPCs (and a service call) as messages name them.
+RPC_WORDS = {"upload_and_validate": "the upload", "validate_model": "validation", "train_model": "training",
+             "call": "the call"}
 
 # One upload message (chunk + authorization + the other UploadInput fields) must stay under the
 # daemon's default 4 MiB (4,194,304-byte) gRPC message cap; 4,000,000 bytes leaves ~190 kB.

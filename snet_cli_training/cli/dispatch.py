@@ -9,9 +9,12 @@ stderr with its exit code; Ctrl-C exits 130 without a traceback (docs/commands.m
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import signal
+import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from snet_cli_training.commands.invocation import Invocation
@@ -30,6 +33,8 @@ class TrainingCommand:
 
     def run(self) -> None:
         """Run the handler and exit with its code (snet-cli's `main` passes SystemExit through)."""
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C is the plugin's to report from here
         status = execute(self.invocation)
         if status != ExitStatus.OK:
             raise SystemExit(int(status))
@@ -48,7 +53,9 @@ def execute(invocation: Invocation) -> ExitStatus:
     console = invocation.console
     try:
         outcome = handler(invocation.handler)(invocation)
-        _emit(invocation, outcome)
+        with _interrupts_deferred():
+            _emit(invocation, outcome)
+            _settle(console, outcome)
         return outcome.status
     except TrainingError as exc:
         _error(console, str(exc))
@@ -57,7 +64,7 @@ def execute(invocation: Invocation) -> ExitStatus:
             _emit(invocation, Outcome(document, ""))
         return exc.exit_status
     except KeyboardInterrupt:
-        _error(console, "interrupted")
+        _error(console, invocation.progress.interruption())
         return ExitStatus.INTERRUPTED
     except BrokenPipeError:
         return ExitStatus.ERROR
@@ -66,6 +73,27 @@ def execute(invocation: Invocation) -> ExitStatus:
             raise
         _error(console, f"internal error: {type(exc).__name__}: {exc} (run `snet --print-traceback training ...` for details)")
         return ExitStatus.ERROR
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C cannot turn a printed outcome into a failure: while it is written and settled, SIGINT waits."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _settle(console: Console, outcome: Outcome) -> None:
+    try:
+        outcome.settle()
+    except TrainingError as exc:
+        console.warn(f"the result was printed, but it could not be recorded locally: {exc}")
 
 
 def _emit(invocation: Invocation, outcome: Outcome) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,8 @@ from snet_cli_training.commands.context import Context
 from snet_cli_training.commands.invocation import Invocation
 from snet_cli_training.commands.outcome import Outcome
 from snet_cli_training.commands.paid import pay
+from snet_cli_training.payment.journal import Work
+from snet_cli_training import safejson
 from snet_cli_training.snetcli import service_call
 
 MODEL_ID_TYPE = "training.ModelID"
@@ -38,13 +40,15 @@ def call(inv: Invocation) -> Outcome:
         params = service_call.apply_modifiers(ctx.snet, read_params(inv.params))
         request = build_request(request_class, params, known.model_id, f"{model.grpc_service_name}.{method}")
         stub_method = getattr(stub_class(daemon.service_channel()), method)
-        payment = pay(ctx, known, "call", group.price_in_cogs, lambda metadata: daemon.call_service(
+        asked = hashlib.sha256(f"{model.grpc_service_name}.{method}\n".encode() + request.SerializeToString(deterministic=True))
+        work = Work("call", known.model_id, f"request:{asked.hexdigest()}")
+        payment = pay(ctx, work, where, group.price_in_cogs, lambda metadata: daemon.call_service(
             stub_method, request, rpc=method, model_id=known.model_id, payment_metadata=metadata))
     if not payment.paid:
-        return Outcome.structured(payment.document)
+        return Outcome.structured(payment.document, settle=payment.settle)
     response = payment.result
     return Outcome(json_format.MessageToDict(response, preserving_proto_field_name=True),
-                   lambda: str(response).rstrip("\n"))
+                   lambda: str(response).rstrip("\n"), settle=payment.settle)
 
 
 def read_params(text: str) -> dict:
@@ -52,13 +56,17 @@ def read_params(text: str) -> dict:
     if text == "-":
         raise errors.UserInputError("PARAMS must be a JSON object or a file holding one (stdin is not read)")
     source = Path(text)
-    if source.is_file():
+    try:
+        is_file = source.is_file()
+    except (OSError, ValueError):  # far too long for a file name: it is JSON text
+        is_file = False
+    if is_file:
         try:
             text = source.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise errors.UserInputError(f"cannot read PARAMS file {source}: {exc}") from None
     try:
-        params = json.loads(text)
+        params = safejson.loads(text)
     except ValueError as exc:
         raise errors.UserInputError(f"PARAMS are not valid JSON: {exc}") from None
     if not isinstance(params, dict):

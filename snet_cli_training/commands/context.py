@@ -87,7 +87,8 @@ class Context:
     def daemon(self, endpoint: str) -> DaemonClient:
         """A client of the daemon at `endpoint` (one per endpoint per command)."""
         if endpoint not in self._daemons:
-            self._daemons[endpoint] = DaemonClient(endpoint, self.authorizer, timeout=self.invocation.rpc_timeout)
+            self._daemons[endpoint] = DaemonClient(endpoint, self.authorizer, timeout=self.invocation.rpc_timeout,
+                                                   sleep=self.console.sleep)
         return self._daemons[endpoint]
 
     def wallet(self, location: Location) -> Wallet:

@@ -12,6 +12,7 @@ from typing import Any
 from snet_cli_training.console.streams import Console
 from snet_cli_training.constants import DEFAULT_CHUNK_BYTES, RPC_TIMEOUT_SECONDS, WAIT_INTERVAL_SECONDS, WAIT_TIMEOUT_SECONDS
 from snet_cli_training.payment.options import PaymentOptions
+from snet_cli_training.payment.progress import PaymentProgress
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +71,8 @@ class Invocation:
     chunk_size: int = DEFAULT_CHUNK_BYTES
     link: str | None = None
     params: str = "{}"
+    # Filled in as the command pays, for the message of an interruption (the one mutable part).
+    progress: PaymentProgress = dataclasses.field(default_factory=PaymentProgress)
 
     @classmethod
     def from_argparse(cls, args: Any, config: Any, console: Console) -> Invocation:

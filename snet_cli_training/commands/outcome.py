@@ -17,11 +17,14 @@ class Outcome:
     document: Any
     text: str | Callable[[], str]
     status: ExitStatus = ExitStatus.OK
+    # Run once the outcome is printed (a paid command records that its payment was reported).
+    settle: Callable[[], None] = lambda: None
 
     @classmethod
-    def structured(cls, document: Any, status: ExitStatus = ExitStatus.OK) -> Outcome:
+    def structured(cls, document: Any, status: ExitStatus = ExitStatus.OK, settle: Callable[[], None] | None = None
+                   ) -> Outcome:
         """A result whose human text is the document itself in snet-cli's YAML style."""
-        return cls(document, lambda: render.to_yaml(document), status)
+        return cls(document, lambda: render.to_yaml(document), status, settle or (lambda: None))
 
     def rendered(self, json: bool) -> str:
         """What goes on stdout: the document as JSON, or the human text."""

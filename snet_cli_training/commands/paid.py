@@ -23,11 +23,14 @@ from snet_cli_training.dataset.check import check_prepared
 from snet_cli_training.dataset.packing import PreparedDataset
 from snet_cli_training.dataset.requirements import MethodLimits
 from snet_cli_training.payment.checkout import Payment, pay_once
+from snet_cli_training.payment.journal import Work
 from snet_cli_training.snetcli.tokens import cogs_to_token
 from snet_cli_training.store import StoredModel
 
 # What `--wait` waits for after each paid RPC.
 TARGET_AFTER = {"upload_and_validate": "VALIDATED", "validate_model": "VALIDATED", "train_model": "READY_TO_USE"}
+# A model in one of these has been given a dataset: paying for the same dataset again is refused unless --pay-again.
+HAS_A_DATASET = ("VALIDATING", "VALIDATED", "TRAINING", "READY_TO_USE")
 NEXT_STEP = {
     "CREATED": "upload a dataset first",
     "VALIDATING": "wait for the validation: snet training wait MODEL_ID",
@@ -38,27 +41,50 @@ NEXT_STEP = {
 }
 
 
-def pay(ctx: Context, known: StoredModel, rpc: str, price: int, send: Callable[[list[tuple[str, Any]]], Any]) -> Payment:
-    """Pay `price` for `rpc` on the model's group through payment.checkout."""
-    return pay_once(ctx.console, ctx.wallet(known.location), ctx.journal, ctx.invocation.payment,
-                    model_id=known.model_id, rpc=rpc, price=price, send=send)
+def pay(ctx: Context, work: Work, location: Any, price: int, send: Callable[[list[tuple[str, Any]]], Any], *,
+        refuse_repeat: bool = False) -> Payment:
+    """Pay `price` for `work` on the group of `location` through payment.checkout."""
+    inv = ctx.invocation
+    return pay_once(ctx.console, ctx.wallet(location), ctx.journal, inv.payment, inv.progress, work=work, price=price,
+                    send=send, refuse_repeat=refuse_repeat)
 
 
-def _training_result(ctx: Context, known: StoredModel, rpc: str, price: int,
-                     send: Callable[[list[tuple[str, Any]]], str]) -> Outcome:
+def after_payment(payment: Payment, work: Work) -> errors.PaidButUnfinished:
+    """What to raise when something fails once the daemon accepted the payment (it must not look unpaid)."""
+    document = payment.document
+    return errors.PaidButUnfinished(
+        f"paid {document['price_cogs']} cogs for {work.describe()} (the daemon accepted it), then", document,
+        resume=f"snet training wait {work.model_id}")
+
+
+def _training_result(ctx: Context, known: StoredModel, work: Work, price: int,
+                     send: Callable[[list[tuple[str, Any]]], str], *, refuse_repeat: bool = False) -> Outcome:
     """A paid training RPC's result (with --wait, the final status and its exit code)."""
-    payment = pay(ctx, known, rpc, price, send)
-    if payment.paid:
-        status = payment.result
-        ctx.remember_status(known, status)
-    else:
-        status = ctx.daemon(known.location.endpoint).get_model(known.model_id).status
-    document = {**payment.document, "status": status}
-    if payment.paid and ctx.invocation.waiting.wait:
-        final = wait_for(ctx, known, TARGET_AFTER[rpc])
-        document["status"] = final.document["status"]
-        return Outcome.structured(document, final.status)
-    return Outcome.structured(document)
+    payment = pay(ctx, work, known.location, price, send, refuse_repeat=refuse_repeat)
+    done = payment.paid or payment.prior is not None
+    try:
+        if payment.paid:
+            status = payment.result
+            ctx.remember_status(known, status)
+        else:
+            status = ctx.daemon(known.location.endpoint).get_model(known.model_id).status
+        document = {**payment.document, "status": status}
+        if done and ctx.invocation.waiting.wait:
+            final = wait_for(ctx, known, TARGET_AFTER[work.rpc])
+            document["status"] = final.document["status"]
+            return Outcome.structured(document, final.status, payment.settle)
+    except errors.TrainingError as exc:
+        if not done:
+            raise
+        raise after_payment(payment, work).because(exc) from exc
+    return Outcome.structured(document, settle=payment.settle)
+
+
+def earlier_payments(ctx: Context, model_id: str) -> str:
+    """A note of accepted payments for the model that an interrupted run never reported ("" when none)."""
+    notes = [f"{prior.price_cogs} cogs for {prior.work.describe()} at {prior.time}"
+             for prior in ctx.journal.unreported(model_id)]
+    return f" (an earlier, interrupted run paid {'; '.join(notes)}: the daemon accepted it)" if notes else ""
 
 
 def validate_price(inv: Invocation) -> Outcome:
@@ -85,6 +111,7 @@ def upload(inv: Invocation) -> Outcome:
     with Context(inv) as ctx:
         known = ctx.model_with_method(str(inv.where.model_id))
         daemon = ctx.daemon(known.location.endpoint)
+        model = daemon.get_model(known.model_id)
         limits = MethodLimits.from_mapping(ctx.method_limits(known.location, known.grpc_service_name,
                                                              known.grpc_method_name))
         with PreparedDataset(str(inv.path), limits.dataset_type) as prepared:
@@ -97,6 +124,7 @@ def upload(inv: Invocation) -> Outcome:
                     console.say("nothing was paid: the dataset does not meet the method's requirements")
                     return dataset_outcome(inv, report)
             source = UploadSource(prepared.archive_path, known.model_id, chunk_size=inv.chunk_size, shown_as=inv.path)
+            work = Work("upload_and_validate", known.model_id, f"sha256:{source.digest()}")
             price = daemon.validate_model_price(known.model_id)
 
             def send(metadata: list[tuple[str, Any]]) -> str:
@@ -104,7 +132,7 @@ def upload(inv: Invocation) -> Outcome:
                     source.progress = progress
                     return daemon.upload_and_validate(source, payment_metadata=metadata)
 
-            outcome = _training_result(ctx, known, "upload_and_validate", price, send)
+            outcome = _training_result(ctx, known, work, price, send, refuse_repeat=model.status in HAS_A_DATASET)
     if outcome.document["paid"]:
         outcome.document.update(sha256=source.sha256, size_bytes=source.size_bytes)
     return outcome
@@ -116,9 +144,11 @@ def validate(inv: Invocation) -> Outcome:
     with Context(inv) as ctx:
         known = ctx.known_model(str(inv.where.model_id))
         daemon = ctx.daemon(known.location.endpoint)
+        model = daemon.get_model(known.model_id)
         price = daemon.validate_model_price(known.model_id, link)
-        return _training_result(ctx, known, "validate_model", price,
-                                lambda metadata: daemon.validate_model(known.model_id, link, payment_metadata=metadata))
+        return _training_result(ctx, known, Work("validate_model", known.model_id, f"link:{link}"), price,
+                                lambda metadata: daemon.validate_model(known.model_id, link, payment_metadata=metadata),
+                                refuse_repeat=model.status in HAS_A_DATASET)
 
 
 def train(inv: Invocation) -> Outcome:
@@ -134,7 +164,8 @@ def train(inv: Invocation) -> Outcome:
                                       f"{known.model_id}; you are {signer}: nothing was paid")
         if model.status != "VALIDATED":
             raise errors.UserInputError(f"model {known.model_id} is {model.status}: training starts from VALIDATED "
-                                        f"({NEXT_STEP.get(model.status, '')}); nothing was paid")
+                                        f"({NEXT_STEP.get(model.status, '')}); nothing was paid"
+                                        + earlier_payments(ctx, known.model_id))
         price = daemon.train_model_price(known.model_id)
-        return _training_result(ctx, known, "train_model", price,
+        return _training_result(ctx, known, Work("train_model", known.model_id), price,
                                 lambda metadata: daemon.train_model(known.model_id, payment_metadata=metadata))

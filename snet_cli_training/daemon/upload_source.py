@@ -45,6 +45,23 @@ class UploadSource:
             raise UserInputError(f"dataset {self.shown_as} is empty: there is nothing to upload")
         self.size_bytes = 0
         self.sha256: str | None = None
+        self.expected_sha256: str | None = None
+
+    def digest(self) -> str:
+        """The sha256 of the file as it is now (read once before paying: it names the work the payment is for).
+
+        The stream checks that it sends exactly these bytes: a file changed in between fails the
+        upload before its last message, so the daemon never commits a payment for other data.
+        """
+        digest = hashlib.sha256()
+        try:
+            with open(self.path, "rb") as stream:
+                while block := stream.read(1 << 20):
+                    digest.update(block)
+        except OSError as exc:
+            raise DatasetPathError(f"cannot read dataset {self.shown_as}: {exc.strerror or exc}") from exc
+        self.expected_sha256 = digest.hexdigest()
+        return self.expected_sha256
 
     @property
     def batch_count(self) -> int:
@@ -69,12 +86,19 @@ class UploadSource:
                 if len(chunk) != wanted:
                     raise UserInputError(f"dataset {self.shown_as} shrank while it was being uploaded")
                 digest.update(chunk)
+                if batch_number == batch_count:
+                    self._check_whole(stream, digest)
                 yield upload_input(model_id=self.model_id, data=chunk, file_name=self.file_name, file_size=file_size,
                                    batch_size=chunk_size, batch_number=batch_number, batch_count=batch_count)
                 self.size_bytes += len(chunk)
                 del chunk  # the consumer holds the message's copy; ours would double the peak
                 self.progress(self.size_bytes)
-            if stream.read(1):
-                # The daemon would get a truncated dataset under the announced size: refuse instead.
-                raise UserInputError(f"dataset {self.shown_as} grew while it was being uploaded")
         self.sha256 = digest.hexdigest()
+
+    def _check_whole(self, stream: Any, digest: Any) -> None:
+        """Before the last message goes: the file did not grow, and the bytes are the ones paid for."""
+        if stream.read(1):
+            # The daemon would get a truncated dataset under the announced size: refuse instead.
+            raise UserInputError(f"dataset {self.shown_as} grew while it was being uploaded")
+        if self.expected_sha256 is not None and digest.hexdigest() != self.expected_sha256:
+            raise UserInputError(f"dataset {self.shown_as} changed while it was being uploaded")

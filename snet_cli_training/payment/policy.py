@@ -11,10 +11,10 @@ from __future__ import annotations
 from snet_cli_training import errors
 from snet_cli_training.console.consent import require_consent
 from snet_cli_training.console.streams import Console
-from snet_cli_training.constants import TOKEN
+from snet_cli_training.constants import RPC_WORDS, TOKEN
 from snet_cli_training.payment.channels import ChannelFix
 from snet_cli_training.payment.options import PaymentOptions
-from snet_cli_training.payment.quote import RPC_WORDS, Quote
+from snet_cli_training.payment.quote import Quote
 from snet_cli_training.snetcli.tokens import cogs_to_token
 
 

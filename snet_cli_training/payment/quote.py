@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from snet_cli_training.constants import TOKEN
+from snet_cli_training.constants import RPC_WORDS, TOKEN
 from snet_cli_training.payment.channels import ChannelChoice
 from snet_cli_training.payment.claim import TRAINING_RPCS
 from snet_cli_training.snetcli.tokens import cogs_to_token
 
 RPCS = (*TRAINING_RPCS, "call")
-RPC_WORDS = {"upload_and_validate": "the upload", "validate_model": "validation", "train_model": "training",
-             "call": "the call"}
 
 
 @dataclass(frozen=True)
@@ -53,10 +51,13 @@ class Quote:
         return cogs_to_token(self.amount_cogs)
 
     def to_dict(self, paid: bool) -> dict:
-        """The payment keys of the upload / validate / train result (docs/commands.md#json-shapes)."""
+        """The payment keys of the upload / validate / train result (docs/commands.md#json-shapes).
+
+        `signed_amount_cogs` is what stands signed on the channel: the new amount when paid, the last one otherwise.
+        """
         return {"model_id": self.model_id, "rpc": self.rpc, "price_cogs": self.price_cogs, "price": self.price,
                 "token": TOKEN, "channel_id": self.channel_id, "nonce": self.nonce,
-                "signed_amount_cogs": self.amount_cogs, "paid": paid}
+                "signed_amount_cogs": self.amount_cogs if paid else self.last_signed_amount_cogs, "paid": paid}
 
     def describe(self) -> str:
         """The confirmation question: price, channel and what will be signed."""

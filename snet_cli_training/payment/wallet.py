@@ -8,13 +8,14 @@ pure rules of payment.channels.
 from __future__ import annotations
 
 from snet_cli_training import errors
-from snet_cli_training.daemon.authorization import Signer
+from snet_cli_training.daemon.authorization import Signer, recover_signer
 from snet_cli_training.daemon.client import DaemonClient
 from snet_cli_training.daemon.replies import ChannelState
 from snet_cli_training.payment.channels import EXPIRATION_SAFETY_MARGIN, ChannelChoice, ChannelFix, choose_channel
-from snet_cli_training.payment.claim import channel_state_hash
+from snet_cli_training.payment.claim import channel_state_hash, claim_hash
 from snet_cli_training.services import ServiceGroup
 from snet_cli_training.snetcli import channels as snet_channels
+from snet_cli_training.snetcli.channels import Channel
 from snet_cli_training.snetcli.session import SnetSession
 from snet_cli_training.snetcli.tokens import cogs_to_token
 
@@ -34,16 +35,32 @@ class Wallet:
     def current_block(self) -> int:
         return self.session.block_number()
 
-    def daemon_state(self, channel_id: int, block: int) -> ChannelState:
-        """GetChannelState from the daemon, signed by the session identity at `block`."""
-        signature = self.signer.sign_hash(channel_state_hash(self.mpe_address, channel_id, block))
-        return self.daemon.get_channel_state(channel_id, signature, block)
+    def daemon_state(self, channel: Channel, block: int) -> ChannelState:
+        """GetChannelState from the daemon (signed by the session identity at `block`), verified as snet-cli does.
+
+        The daemon's signed amounts decide what the next claim signs: each must carry a claim
+        signature of this channel's sender or signer over exactly that amount, or nothing is signed.
+        """
+        signature = self.signer.sign_hash(channel_state_hash(self.mpe_address, channel.channel_id, block))
+        state = self.daemon.get_channel_state(channel.channel_id, signature, block)
+        for nonce, amount, claim in ((state.current_nonce, state.current_signed_amount, state.current_signature),
+                                     (state.current_nonce - 1, state.old_nonce_signed_amount, state.old_nonce_signature)):
+            if amount and not self._signed_by_channel(channel, nonce, amount, claim):
+                raise errors.PaymentError(
+                    f"the daemon at {self.daemon.endpoint} reported a signed amount of {amount} cogs on payment channel "
+                    f"{channel.channel_id} (nonce {nonce}) that this channel's signer never signed: nothing was signed "
+                    "or paid; do not pay this daemon", endpoint=self.daemon.endpoint)
+        return state
+
+    def _signed_by_channel(self, channel: Channel, nonce: int, amount: int, signature: bytes) -> bool:
+        signer = recover_signer(claim_hash(self.mpe_address, channel.channel_id, nonce, amount), signature)
+        return bool(signer) and signer.lower() in (channel.sender.lower(), channel.signer.lower())
 
     def choose(self, price: int) -> ChannelChoice | ChannelFix:
         """The channel that pays `price` now, or the fix that would make one able to."""
         block = self.current_block()
         channels = snet_channels.my_channels(self.session, self.group, self.signer.address)
-        candidates = [(channel, self.daemon_state(channel.channel_id, block)) for channel in channels]
+        candidates = [(channel, self.daemon_state(channel, block)) for channel in channels]
         where = self.group.location
         return choose_channel(candidates, price, current_block=block,
                               expiration_threshold=snet_channels.expiration_threshold(self.session, self.group),
