@@ -43,18 +43,37 @@ def intervals(first: float, maximum: float = MAX_WAIT_INTERVAL_SECONDS) -> Itera
 
 
 def wait_for(ctx: Context, known: StoredModel, until: str | None) -> Outcome:
-    """Poll get_model until `until` (default: the next settled state); the last model read, with its exit status."""
+    """Poll get_model until `until` (default: the next settled state); the last model read, with its exit status.
+
+    A daemon that does not answer (down, restarting, past the deadline) is asked again with
+    backoff until the timeout: only what retrying cannot fix (no access, the model gone) is an error.
+    """
     console, options = ctx.console, ctx.invocation.waiting
     daemon = ctx.daemon(known.location.endpoint)
     deadline = console.clock() + options.timeout
     pauses = intervals(options.interval)
-    last_status = None
+    document, last_status, unreachable = _known_document(known), None, False
     while True:
+        remaining = deadline - console.clock()
         try:
-            model = daemon.get_model(known.model_id)
+            model = daemon.get_model(known.model_id, timeout=max(remaining, 0.5))
+        except errors.DaemonUnavailable as exc:
+            if remaining <= 0:
+                console.say(f"timed out after {options.timeout:g} s: the daemon at {daemon.endpoint} still does not "
+                            f"answer; model {known.model_id} was last seen {document['status']}")
+                return Outcome.structured(document, ExitStatus.TIMED_OUT)
+            pause = min(next(pauses), remaining)
+            if not unreachable:
+                console.say(f"daemon at {daemon.endpoint} unreachable ({exc}), retrying in {pause:g} s")
+                unreachable = True
+            console.sleep(pause)
+            continue
         except errors.ModelNotFound as exc:
             raise errors.ModelNotFound(f"model {known.model_id} can no longer be read (deleted, or access removed): "
                                        f"{exc}") from exc
+        if unreachable:
+            console.say(f"daemon at {daemon.endpoint} answers again")
+            unreachable = False
         status = model.status
         target = until or default_target(status)
         if target is None:
@@ -73,6 +92,13 @@ def wait_for(ctx: Context, known: StoredModel, until: str | None) -> Outcome:
             console.say(f"timed out after {options.timeout:g} s: model {known.model_id} is still {status}")
             return Outcome.structured(document, ExitStatus.TIMED_OUT)
         console.sleep(min(next(pauses), remaining))
+
+
+def _known_document(known: StoredModel) -> dict:
+    """What is known of a model before the daemon answered: where it lives and its last stored status."""
+    where = known.location
+    return {"model_id": known.model_id, "status": known.status or "UNKNOWN", "org_id": where.org_id,
+            "service_id": where.service_id, "group_name": where.group_name}
 
 
 def wait(inv: Invocation) -> Outcome:

@@ -7,6 +7,7 @@ error mapper (rpc_errors). Paid RPCs take the payment headers, built by payment.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -19,6 +20,13 @@ from snet_cli_training.daemon.endpoint import open_channel
 from snet_cli_training.daemon.replies import METHOD_METADATA_FIELDS, ChannelState, Model
 from snet_cli_training.daemon.rpc_errors import map_rpc_error
 from snet_cli_training.daemon.upload_feed import UploadFeed
+
+
+# Reads that change nothing on the daemon: asked again when it answers UNAVAILABLE (restarting, overloaded).
+# Paid and model-changing RPCs are never retried blindly: the payment journal decides about those.
+RETRIED_RPCS = frozenset({"get_training_metadata", "get_method_metadata", "get_model", "get_all_models",
+                          "validate_model_price", "train_model_price", "GetChannelState"})
+RETRY_PAUSES = (0.3, 1.0)
 
 
 def _status_numbers(statuses: Sequence[str]) -> list[int]:
@@ -35,8 +43,10 @@ class DaemonClient:
     """The training API of one daemon endpoint; `authorizer` hands out AuthorizationDetails by RPC name."""
 
     def __init__(self, endpoint: str, authorizer: Any, *, timeout: float = RPC_TIMEOUT_SECONDS,
-                 upload_timeout: float = UPLOAD_TIMEOUT_SECONDS, channel: grpc.Channel | None = None) -> None:
+                 upload_timeout: float = UPLOAD_TIMEOUT_SECONDS, channel: grpc.Channel | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.endpoint = endpoint
+        self._sleep = sleep
         self.authorizer = authorizer
         self.timeout = timeout
         self.upload_timeout = upload_timeout
@@ -147,10 +157,10 @@ class DaemonClient:
         response = self._authorized("get_all_models", build, self._messages.ModelsResponse)
         return [Model.from_response(model) for model in response.list_of_models]
 
-    def get_model(self, model_id: str) -> Model:
-        """A model's record with its freshest status (the daemon asks the provider)."""
+    def get_model(self, model_id: str, *, timeout: float | None = None) -> Model:
+        """A model's record with its freshest status (the daemon asks the provider); `timeout` shortens the deadline."""
         response = self._authorized("get_model", lambda auth: self._messages.CommonRequest(
-            authorization=auth, model_id=model_id), self._messages.ModelResponse, model_id=model_id)
+            authorization=auth, model_id=model_id), self._messages.ModelResponse, model_id=model_id, timeout=timeout)
         return Model.from_response(response)
 
     def update_model(self, model_id: str, *, name: str | None = None, description: str | None = None,
@@ -211,7 +221,7 @@ class DaemonClient:
     # --- plumbing ---
 
     def _authorized(self, rpc: str, build: Callable[[Any], Any], response_class: Any, *, model_id: str = "",
-                    metadata: Sequence[tuple[str, Any]] = ()) -> Any:
+                    metadata: Sequence[tuple[str, Any]] = (), timeout: float | None = None) -> Any:
         """A signed unary call; an authorization the daemon refuses is re-signed and retried once.
 
         Retrying a paid call is safe: the daemon rolls the payment back when the handler's own
@@ -219,25 +229,31 @@ class DaemonClient:
         """
         try:
             return self._unary(rpc, build(self.authorizer.details(rpc)), response_class, model_id=model_id,
-                               metadata=metadata)
+                               metadata=metadata, timeout=timeout)
         except errors.AuthorizationExpired:
             self.authorizer.invalidate()
         return self._unary(rpc, build(self.authorizer.details(rpc)), response_class, model_id=model_id,
-                           metadata=metadata)
+                           metadata=metadata, timeout=timeout)
 
     def _unary(self, rpc: str, request: Any, response_class: Any, *, model_id: str = "",
-               metadata: Sequence[tuple[str, Any]] = ()) -> Any:
+               metadata: Sequence[tuple[str, Any]] = (), timeout: float | None = None) -> Any:
         return self._call(protocol.method_path(protocol.DAEMON_SERVICE, rpc), rpc, request, response_class,
-                          model_id=model_id, metadata=metadata)
+                          model_id=model_id, metadata=metadata, timeout=timeout)
 
     def _call(self, path: str, rpc: str, request: Any, response_class: Any, *, model_id: str = "",
-              metadata: Sequence[tuple[str, Any]] = ()) -> Any:
+              metadata: Sequence[tuple[str, Any]] = (), timeout: float | None = None) -> Any:
         call = self._channel.unary_unary(path, request_serializer=type(request).SerializeToString,
                                          response_deserializer=response_class.FromString)
-        try:
-            return call(request, timeout=self.timeout, metadata=list(metadata))
-        except grpc.RpcError as exc:
-            raise self._mapped(exc, rpc, model_id) from exc
+        pauses = iter(RETRY_PAUSES if rpc in RETRIED_RPCS and not metadata else ())
+        while True:
+            try:
+                return call(request, timeout=min(self.timeout, timeout) if timeout is not None else self.timeout,
+                            metadata=list(metadata))
+            except grpc.RpcError as exc:
+                pause = next(pauses, None) if exc.code() == grpc.StatusCode.UNAVAILABLE else None
+                if pause is None:
+                    raise self._mapped(exc, rpc, model_id) from exc
+                self._sleep(pause)
 
     def _mapped(self, exc: grpc.RpcError, rpc: str, model_id: str) -> errors.DaemonError:
         signer = getattr(getattr(self.authorizer, "signer", None), "address", "")
