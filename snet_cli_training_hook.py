@@ -8,6 +8,7 @@ snet-cli's Config. A plugin that fails to load costs one warning line on stderr;
 keeps its stock commands.
 """
 
+import os
 import sys
 
 _TARGET = "snet.cli.arguments"
@@ -108,6 +109,24 @@ def _remove_finder():
         sys.meta_path.remove(_Finder)
 
 
+def _interrupted_while_starting(signum, frame):
+    sys.stderr.write("ERROR: interrupted\n")
+    sys.stderr.flush()
+    os._exit(130)
+
+
+def quiet_interrupts_while_starting(argv):
+    """In a `snet training` process, Ctrl-C before the plugin runs exits 130 without snet-cli's import traceback.
+
+    The plugin puts Python's own handler back when its command starts.
+    """
+    words = [word for word in argv[1:] if not word.startswith("-")]
+    if os.path.basename(argv[0] if argv else "") == "snet" and words[:1] == ["training"]:
+        import signal
+
+        signal.signal(signal.SIGINT, _interrupted_while_starting)
+
+
 def install():
     """Arm the hook (idempotent); patch at once when snet-cli's argument module is already loaded."""
     loaded = sys.modules.get(_TARGET)
@@ -120,5 +139,6 @@ def install():
 
 try:
     install()
+    quiet_interrupts_while_starting(getattr(sys, "argv", []))
 except Exception:  # noqa: BLE001 -- never break interpreter start-up
     pass

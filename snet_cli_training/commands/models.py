@@ -122,9 +122,13 @@ def list_models(inv: Invocation) -> Outcome:
         filters = {"statuses": inv.statuses, "is_public": inv.is_public, "grpc_service_name": grpc_service,
                    "grpc_method_name": grpc_method, "name": inv.name or "", "created_by_address": inv.created_by or ""}
         found = daemon.get_all_models(page=page, page_size=page_size, **filters)
-        while follow and found[-page_size:] and len(found) == (page + 1) * page_size:
+        batch = found
+        while follow and len(batch) == page_size:
             page += 1
-            found.extend(daemon.get_all_models(page=page, page_size=page_size, **filters))
+            batch = daemon.get_all_models(page=page, page_size=page_size, **filters)
+            if not {model.model_id for model in batch} - {model.model_id for model in found}:
+                break  # a daemon that ignores paging repeats itself: nothing new, stop
+            found.extend(batch)
         models = unique_models(found)
         ctx.remember(location, models)
     documents = [model.to_dict(location) for model in models]
@@ -190,8 +194,10 @@ def delete_model(inv: Invocation) -> Outcome:
     with Context(inv) as ctx:
         known = ctx.known_model(str(inv.where.model_id))
         where = known.location
-        require_consent(inv.console, f"Delete model {known.model_id} of {where.org_id}/{where.service_id}?",
-                        yes=inv.yes, what="delete")
-        status = ctx.daemon(where.endpoint).delete_model(known.model_id)
+        daemon = ctx.daemon(where.endpoint)
+        model = daemon.get_model(known.model_id)
+        require_consent(inv.console, f"Delete model {known.model_id} ({model.name!r}) of {where.service}?",
+                        yes=inv.yes, what="delete", document={"model_id": known.model_id, "status": model.status})
+        status = daemon.delete_model(known.model_id)
         ctx.remember_status(known, status)
         return Outcome.structured({"model_id": known.model_id, "status": status})

@@ -16,6 +16,7 @@ class ProviderConfig:
     train_seconds: float = 0.3
     training_enabled: bool = True
     duplicate_listing: bool = False
+    ignore_paging: bool = False  # answer every page of get_all_models with the first one, as a broken daemon could
 
     def update(self, changes: dict) -> None:
         known = {f.name: f.type for f in fields(self)}

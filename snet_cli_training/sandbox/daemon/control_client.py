@@ -36,7 +36,7 @@ class DaemonControl:
         return next(m for m in self.models() if m["model_id"] == model_id)
 
     def configure(self, **settings: Any) -> dict:
-        """validate_price, train_price, validate_seconds, train_seconds, training_enabled, duplicate_listing."""
+        """validate_price, train_price, validate_seconds, train_seconds, training_enabled, duplicate_listing, ignore_paging."""
         return self._call("POST", "/config", settings)
 
     def fault(self, **faults: Any) -> dict:

@@ -125,7 +125,7 @@ class ModelStore:
             for address in {a.lower() for a in record.address_list} | {record.created_by}:
                 self._revoke(address, record.model_id)
 
-    def listing(self, request: Any, signer: str, duplicate: bool = False) -> list[ModelRecord]:
+    def listing(self, request: Any, signer: str, duplicate: bool = False, ignore_page: bool = False) -> list[ModelRecord]:
         """get_all_models: the signer's private models, then all public ones; filters; 0-based paging."""
         with self.lock:
             public_flag = request.is_public if request.HasField("is_public") else None
@@ -140,8 +140,8 @@ class ModelStore:
             # for addresses added by update_model, so clients' duplicate dropping can be tested.
             records.append(records[0])
         if request.page or request.page_size:
-            size = max(request.page_size, 1)
-            records = records[request.page * size:(request.page + 1) * size]
+            size, page = max(request.page_size, 1), 0 if ignore_page else request.page
+            records = records[page * size:(page + 1) * size]
         return records
 
     @staticmethod

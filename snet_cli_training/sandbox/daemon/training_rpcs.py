@@ -118,7 +118,7 @@ class TrainingRpcs(HandlerBase):
             for record in self.store.models.values():
                 record.status = self.provider.status(record.model_id, record.status)
             records = self.store.listing(request, request.authorization.signer_address,
-                                         self.config.duplicate_listing)
+                                         self.config.duplicate_listing, self.config.ignore_paging)
             return self.m.ModelsResponse(list_of_models=[self.m.ModelResponse(**r.response_fields())
                                                          for r in records])
 
