@@ -73,7 +73,7 @@ def test_model_lifecycle_in_json_and_text(stack, home):
     assert creator.returncode == 1 and "always keeps access" in creator.stderr
 
     refused = training(home, "delete-model", model_id)
-    assert refused.returncode == ExitStatus.NOT_CONFIRMED and refused.stdout == ""
+    assert refused.returncode == ExitStatus.NOT_CONFIRMED and json.loads(refused.stdout) == {"model_id": model_id, "status": "CREATED"}
     assert ok_json(training(home, "get-model", model_id))["status"] == "CREATED"
     assert ok_json(training(home, "delete-model", model_id, "-y")) == {"model_id": model_id, "status": "DELETED"}
     assert ok_json(training(home, "models"))[0]["status"] == "DELETED"

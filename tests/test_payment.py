@@ -17,6 +17,7 @@ from snet_cli_training.daemon import authorization as auth
 from snet_cli_training.daemon.replies import ChannelState
 from snet_cli_training.payment import channels, checkout, claim, journal as journals, policy
 from snet_cli_training.payment.options import PaymentOptions
+from snet_cli_training.payment.progress import PaymentProgress
 from snet_cli_training.payment.quote import Quote
 from snet_cli_training.snetcli.channels import Channel
 
@@ -62,10 +63,11 @@ def _env(tmp_path: Path, answer: str | None = None) -> Console:
 def test_quote_amount_is_last_signed_plus_price_and_dict_has_cli_keys():
     quote = _quote()
     assert quote.amount_cogs == 1200
-    assert quote.to_dict(paid=False) == {
+    assert quote.to_dict(paid=True) == {
         "model_id": "m1", "rpc": "validate_model", "price_cogs": 200, "price": "0.0000000000000002",
-        "token": "FET", "channel_id": 7, "nonce": 2, "signed_amount_cogs": 1200, "paid": False}
-    assert quote.to_dict(paid=True)["paid"] is True
+        "token": "FET", "channel_id": 7, "nonce": 2, "signed_amount_cogs": 1200, "paid": True}
+    # unpaid, the channel still stands at the last signed amount: nothing signed 1200
+    assert quote.to_dict(paid=False) == {**quote.to_dict(paid=True), "signed_amount_cogs": 1000, "paid": False}
     text = quote.describe()
     for fragment in ("200 cogs", "0.0000000000000002 FET", "channel 7", "1200 cogs", "nonce 2", "validation of model m1"):
         assert fragment in text
@@ -210,77 +212,118 @@ def test_expiring_channel_names_the_extension():
     assert "--channel-id 7 --expiration +172800blocks`" in message and "--amount" not in message
 
 
-# --- the journal ---
+# --- the journal
+
+WORK = journals.Work("validate_model", "m1", "link:https://example.com/d.zip")
+
 
 def _entry(id_, state="signed", *, channel_id=7, nonce=0, amount=10, model_id="m1", rpc="validate_model",
-           network="local"):
+           network="local", work="link:https://example.com/d.zip"):
     return {"id": id_, "network": network, "channel_id": channel_id, "nonce": nonce, "amount": amount, "price": 10,
-            "model_id": model_id, "rpc": rpc, "time": "2024-01-01T00:00:00+00:00", "state": state}
+            "model_id": model_id, "rpc": rpc, "work": work, "time": "2024-01-01T00:00:00+00:00", "state": state}
+
+
+def _journal(tmp_path, warnings=None) -> journals.PaymentJournal:
+    return journals.PaymentJournal(tmp_path / "training" / journals.FILE_NAME, network="local",
+                                   warn=(warnings if warnings is not None else []).append)
+
+
+def _write_journal(journal, entries, version=2, mode=0o600):
+    journal.path.parent.mkdir(parents=True, exist_ok=True)
+    journal.path.write_text(json.dumps({"format": "snet-cli-training/payments", "version": version, "entries": entries}))
+    journal.path.chmod(mode)
 
 
 def test_reconcile_marks_accepted_when_daemon_reached_the_amount_and_failed_below():
     entries = [_entry("a", amount=10), _entry("b", amount=20, model_id="m2"), _entry("c", channel_id=8),
                _entry("d", network="other")]
-    updated, accepted = journals.reconcile_entries(entries, network="local", channel_id=7, state=_state(signed=10))
+    updated = journals.reconcile_entries(entries, network="local", channel_id=7, state=_state(signed=10))
     assert [e["state"] for e in updated] == ["accepted", "failed", "signed", "signed"]
-    assert accepted == ["a"]
-    prior = journals.prior_payment(updated, network="local", model_id="m1", rpc="validate_model", resolved_now=accepted)
-    assert prior is not None and not prior.outcome_was_known and prior.amount_cogs == 10
-    assert "already paid for validation of model m1 (channel 7, amount 10 cogs" in prior.describe()
-    assert journals.prior_payment(updated, network="local", model_id="m2", rpc="validate_model") is None
-    assert journals.prior_payment(updated, network="local", model_id="m1", rpc="train_model") is None
+    prior = journals.prior_payment(updated, "local", WORK)
+    assert prior is not None and not prior.reported and prior.amount_cogs == 10
+    assert "already paid 10 cogs for validation of model m1 (channel 7, signed amount 10 cogs" in prior.describe()
+    assert journals.prior_payment(updated, "local", journals.Work("validate_model", "m2", WORK.subject)) is None
+    assert journals.prior_payment(updated, "local", journals.Work("train_model", "m1")) is None
+
+
+def test_a_prior_payment_is_for_the_same_work_only():
+    entries = [_entry("a", state="reported")]
+    assert journals.prior_payment(entries, "local", WORK).reported is True
+    assert journals.prior_payment(entries, "local", journals.Work("validate_model", "m1", "link:other")) is None
 
 
 def test_reconcile_uses_the_old_nonce_amount_and_leaves_older_nonces():
     entries = [_entry("a", nonce=1, amount=10), _entry("b", nonce=0, amount=5)]
-    updated, _ = journals.reconcile_entries(entries, network="local", channel_id=7, state=_state(nonce=2, old=9))
+    updated = journals.reconcile_entries(entries, network="local", channel_id=7, state=_state(nonce=2, old=9))
     assert [e["state"] for e in updated] == ["failed", "signed"]
 
 
 def test_journal_round_trip_is_private_and_reconciles(tmp_path):
-    env = _env(tmp_path)
-    journal = journals.PaymentJournal(env.training_dir / journals.FILE_NAME, network="local", warn=env.warn)
-    first = journal.record_signed(_quote(last_signed_amount_cogs=0, price_cogs=10))
-    second = journal.record_signed(_quote(last_signed_amount_cogs=0, price_cogs=10, model_id="m2"))
+    journal = _journal(tmp_path)
+    first = journal.record_signed(_quote(last_signed_amount_cogs=0, price_cogs=10), WORK)
+    second = journal.record_signed(_quote(last_signed_amount_cogs=0, price_cogs=10, model_id="m2"),
+                                   journals.Work("validate_model", "m2", WORK.subject))
     journal.mark(second, journals.FAILED)
     assert os.stat(journal.path).st_mode & 0o777 == 0o600
     assert [e["state"] for e in journal.entries()] == ["signed", "failed"]
-    assert journal.reconcile(7, _state(nonce=2, signed=0), model_id="m1", rpc="validate_model") is None
-    assert [e["state"] for e in journal.entries()] == ["failed", "failed"]
-    third = journal.record_signed(_quote(last_signed_amount_cogs=0, price_cogs=10))
+    journal.reconcile(7, _state(nonce=2, signed=0))
+    assert [e["state"] for e in journal.entries()] == ["failed", "failed"] and journal.prior(WORK) is None
+    third = journal.record_signed(_quote(last_signed_amount_cogs=0, price_cogs=10), WORK)
     journal.mark(third, journals.ACCEPTED)
-    prior = journal.reconcile(7, _state(nonce=2, signed=10), model_id="m1", rpc="validate_model")
-    assert prior is not None and prior.outcome_was_known and first != third
+    assert journal.prior(WORK).reported is False and [p.entry_id for p in journal.unreported("m1")] == [third]
+    journal.mark(third, journals.REPORTED)
+    assert journal.prior(WORK).reported is True and journal.unreported("m1") == [] and first != third
     with pytest.raises(ValueError):
         journal.mark(third, "signed")
 
 
-def test_corrupt_journal_is_ignored_with_a_warning(tmp_path):
-    env = _env(tmp_path)
-    journal = journals.PaymentJournal(env.training_dir / journals.FILE_NAME, network="local", warn=env.warn)
+@pytest.mark.parametrize("content", [
+    "{not json",
+    json.dumps({"format": "snet-cli-training/payments", "version": 2, "entries": [{"id": 1}]}),
+    json.dumps({"format": "snet-cli-training/payments", "version": 2, "entries": [_entry("a", amount=-1)]}),
+    json.dumps({"format": "snet-cli-training/payments", "version": 2, "entries": [_entry("a", nonce="0")]}),
+    "[" * 100_000 + "]" * 100_000,
+])
+def test_an_unreadable_journal_stops_payments_and_is_never_overwritten(tmp_path, content):
+    journal = _journal(tmp_path)
     journal.path.parent.mkdir(parents=True)
-    journal.path.write_text("{not json")
+    journal.path.write_text(content)
     journal.path.chmod(0o600)
-    assert journal.entries() == []
-    assert "WARNING: ignoring" in env.stderr.getvalue()
-    entry_id = journal.record_signed(_quote())
-    assert [e["id"] for e in journal.entries()] == [entry_id]
-    journal.path.write_text(json.dumps({"format": "snet-cli-training/payments", "version": 1, "entries": [{"id": 1}]}))
-    assert journal.entries() == []
+    with pytest.raises(journals.JournalUnreadable, match=f"{journal.path}.*--pay-again"):
+        journal.entries()
+    with pytest.raises(journals.JournalUnreadable):
+        journal.record_signed(_quote(), WORK)
+    assert journal.path.read_text() == content
+    aside = journal.set_aside()
+    assert aside.read_text() == content and not journal.path.exists() and journal.entries() == []
 
 
-class _FakeJournal:
-    def __init__(self, prior=None):
-        self.marks, self.prior = [], prior
+def test_a_group_writable_journal_of_this_user_is_made_private_again(tmp_path):
+    warnings: list[str] = []
+    journal = _journal(tmp_path, warnings)
+    _write_journal(journal, [_entry("a", state="accepted")], mode=0o664)
+    assert journal.prior(WORK).entry_id == "a"
+    assert os.stat(journal.path).st_mode & 0o777 == 0o600 and len(warnings) == 1 and "0600" in warnings[0]
+    journal.entries()
+    assert len(warnings) == 1  # said once
 
-    def reconcile(self, channel_id, state, *, model_id, rpc):
-        return self.prior
 
-    def record_signed(self, quote):
-        return "e1"
+def test_a_fifo_journal_never_hangs(tmp_path):
+    journal = _journal(tmp_path)
+    journal.path.parent.mkdir(parents=True)
+    os.mkfifo(journal.path)
+    with pytest.raises(journals.JournalUnreadable, match="not a regular file"):
+        journal.entries()
 
-    def mark(self, entry_id, state):
-        self.marks.append(state)
+
+def test_a_version_1_journal_stands_for_any_work_of_its_model(tmp_path):
+    journal = _journal(tmp_path)
+    old = {key: value for key, value in _entry("a", state="signed").items() if key != "work"}
+    _write_journal(journal, [old, {**old, "id": "b", "state": "accepted"}], version=1)
+    assert [e["state"] for e in journal.entries()] == ["signed", "reported"]
+    journal.reconcile(7, _state(signed=10))
+    assert [p.entry_id for p in journal.unreported("m1")] == ["a"]
+    assert journal.prior(journals.Work("validate_model", "m1", "link:anything")).entry_id == "b"
 
 
 class _FakeWallet:
@@ -300,14 +343,16 @@ class _FakeWallet:
         return 7
 
 
-def _pay(console, wallet, journal, options, send):
-    return checkout.pay_once(console, wallet, journal, options, model_id="m1", rpc="validate_model", price=200, send=send)
+def _pay(tmp_path, console, wallet, options, send, *, progress=None, refuse_repeat=False):
+    return checkout.pay_once(console, wallet, _journal(tmp_path), options, progress or PaymentProgress(), work=WORK,
+                             price=200, send=send, refuse_repeat=refuse_repeat)
 
 
-@pytest.mark.parametrize("raised,mark", [(None, ["accepted"]), (errors.PaymentError("income"), ["failed"]),
-                                         (errors.DaemonUnavailable("down"), []), (KeyboardInterrupt(), [])])
-def test_pay_once_journals_the_outcome(tmp_path, raised, mark):
-    journal, seen = _FakeJournal(), []
+@pytest.mark.parametrize("raised,states", [(None, ["accepted"]), (errors.PaymentError("income"), ["failed"]),
+                                           (errors.DaemonUnavailable("down"), ["signed"]),
+                                           (KeyboardInterrupt(), ["signed"])])
+def test_pay_once_journals_the_outcome_the_moment_it_is_known(tmp_path, raised, states):
+    seen, progress = [], PaymentProgress()
 
     def send(metadata):
         seen.append(dict(metadata))
@@ -317,22 +362,41 @@ def test_pay_once_journals_the_outcome(tmp_path, raised, mark):
 
     wallet = _FakeWallet()
     if raised is None:
-        payment = _pay(_env(tmp_path), wallet, journal, PaymentOptions(yes=True), send)
+        payment = _pay(tmp_path, _env(tmp_path), wallet, PaymentOptions(yes=True), send, progress=progress)
         assert (payment.paid, payment.result, payment.document) == (True, "VALIDATING", _quote().to_dict(paid=True))
+        assert progress.interruption().startswith("interrupted after the daemon accepted 200 cogs for validation")
+        payment.settle()
+        states = ["reported"]
     else:
         with pytest.raises(type(raised)):
-            _pay(_env(tmp_path), wallet, journal, PaymentOptions(yes=True), send)
-    assert journal.marks == mark
+            _pay(tmp_path, _env(tmp_path), wallet, PaymentOptions(yes=True), send, progress=progress)
+        assert progress.interruption().startswith("interrupted after signing 200 cogs")
+    assert [e["state"] for e in _journal(tmp_path).entries()] == states
+    assert _journal(tmp_path).entries()[0]["work"] == WORK.subject
     signature = seen[0]["snet-payment-channel-signature-bin"]
     assert auth.recover_signer(claim.claim_hash(MPE, 7, 2, 1200), signature) == wallet.signer.address
 
 
-def test_pay_once_does_not_pay_again_for_work_an_interrupted_run_paid(tmp_path):
-    prior = journals.PriorPayment("m1", "validate_model", 7, 2, 1200, 200, "then", outcome_was_known=False)
+def test_an_interrupted_runs_payment_is_not_paid_again_and_a_reported_one_only_when_allowed(tmp_path):
     env = _env(tmp_path)
-    payment = _pay(env, _FakeWallet(), _FakeJournal(prior), PaymentOptions(yes=True), lambda metadata: 1 / 0)
-    assert payment.paid is False and payment.prior == prior and "not paying again" in env.stderr.getvalue()
-    again = _pay(env, _FakeWallet(), _FakeJournal(prior), PaymentOptions(yes=True, pay_again=True), lambda m: "VALIDATING")
+
+    def interrupted(metadata):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _pay(tmp_path, env, _FakeWallet(), PaymentOptions(yes=True), interrupted)
+    # the daemon's state (last signed 1000 at nonce 2) does not reach the entry's 1200: rolled back
+    assert [e["state"] for e in _journal(tmp_path).entries()] == ["signed"]
+    journal = _journal(tmp_path)
+    journal.mark(journal.entries()[0]["id"], journals.ACCEPTED)  # as if the daemon had committed it
+    rerun = _pay(tmp_path, env, _FakeWallet(), PaymentOptions(yes=True), lambda metadata: 1 / 0)
+    assert rerun.paid is False and rerun.prior is not None and "not paying again" in env.stderr.getvalue()
+    rerun.settle()
+    with pytest.raises(errors.NotConfirmed, match="--pay-again") as refused:
+        _pay(tmp_path, env, _FakeWallet(), PaymentOptions(yes=True), lambda metadata: 1 / 0, refuse_repeat=True)
+    assert refused.value.document["paid"] is False
+    again = _pay(tmp_path, env, _FakeWallet(), PaymentOptions(yes=True, pay_again=True), lambda m: "VALIDATING",
+                 refuse_repeat=True)
     assert again.paid is True
 
 
@@ -345,14 +409,14 @@ def test_channel_fix_needs_its_flag_and_consent(tmp_path, kind, flag):
         return "VALIDATING"
 
     with pytest.raises(errors.ChannelError, match="no channel"):
-        _pay(_env(tmp_path), wallet, _FakeJournal(), PaymentOptions(yes=True), send)
+        _pay(tmp_path, _env(tmp_path), wallet, PaymentOptions(yes=True), send)
     with pytest.raises(errors.NotConfirmed, match="no terminal"):
-        _pay(_env(tmp_path), wallet, _FakeJournal(), PaymentOptions(**{flag: True}), send)
-    dry = _pay(_env(tmp_path), wallet, _FakeJournal(), PaymentOptions(dry_run=True, **{flag: True}), send)
+        _pay(tmp_path, _env(tmp_path), wallet, PaymentOptions(**{flag: True}), send)
+    dry = _pay(tmp_path, _env(tmp_path), wallet, PaymentOptions(dry_run=True, **{flag: True}), send)
     assert dry.paid is False and dry.document["channel_action"] == _fix(kind).snet_command()
     env = _env(tmp_path, "n\n")
     with pytest.raises(errors.NotConfirmed):
-        _pay(env, wallet, _FakeJournal(), PaymentOptions(**{flag: True}), send)
+        _pay(tmp_path, env, wallet, PaymentOptions(**{flag: True}), send)
     assert "an on-chain transaction" in env.stderr.getvalue() and wallet.applied == [] and sent == []
-    payment = _pay(_env(tmp_path, "y\n"), wallet, _FakeJournal(), PaymentOptions(yes=True, **{flag: True}), send)
+    payment = _pay(tmp_path, _env(tmp_path, "y\n"), wallet, PaymentOptions(yes=True, **{flag: True}), send)
     assert payment.paid is True and wallet.applied == [_fix(kind)] and len(sent) == 1

@@ -14,7 +14,9 @@ from snet_cli_training.console.streams import Console
 from snet_cli_training.daemon import protocol
 from snet_cli_training.payment.channels import ChannelFix
 from snet_cli_training.payment.checkout import pay_once
+from snet_cli_training.payment.journal import Work
 from snet_cli_training.payment.options import PaymentOptions
+from snet_cli_training.payment.progress import PaymentProgress
 from snet_cli_training.snetcli import channels as snet_channels
 from snet_cli_training.sandbox import chain, provision
 from tests.support.cli import copy_home, use_home
@@ -45,8 +47,9 @@ class Session:
 
     def pay(self, model_id: str, price: int, send=None, rpc: str = "validate_model", **options):
         send = send or (lambda metadata: self.daemon.validate_model(model_id, LINK, payment_metadata=metadata))
+        work = Work(rpc, model_id, f"link:{LINK}" if rpc == "validate_model" else "sha256:00")
         return pay_once(self.ctx.console, self.wallet, self.ctx.journal, PaymentOptions(**{"yes": True, **options}),
-                        model_id=model_id, rpc=rpc, price=price, send=send)
+                        PaymentProgress(), work=work, price=price, send=send)
 
 
 @pytest.fixture
@@ -67,8 +70,10 @@ def test_validate_paid_exactly_once_with_the_price(stack, control, session):
     assert [(e["rpc"], e["increment"], e["amount"], e["channel_id"], e["payment_type"]) for e in paid] == [
         ("training.Daemon/validate_model", price, quote["signed_amount_cogs"], quote["channel_id"], "train-call")]
     assert [e["state"] for e in session.ctx.journal.entries()] == ["accepted"]
+    payment.settle()  # the command printed its outcome
+    assert [e["state"] for e in session.ctx.journal.entries()] == ["reported"]
 
-    # The next payment starts from what the daemon now holds.
+    # The next payment (the same work, asked for again) starts from what the daemon now holds.
     again = session.pay(model_id, session.daemon.validate_model_price(model_id))
     assert again.document["signed_amount_cogs"] == 2 * price and again.document["channel_id"] == quote["channel_id"]
 
@@ -107,9 +112,10 @@ def test_reconciliation_finds_an_accepted_payment_whose_answer_was_lost(control,
         session.pay(model_id, price, send=lost_answer)
     assert [e["state"] for e in session.ctx.journal.entries()] == ["signed"]
     rerun = session.pay(model_id, price, send=lambda metadata: pytest.fail("paid twice"))
-    assert rerun.paid is False and rerun.prior is not None and not rerun.prior.outcome_was_known
+    assert rerun.paid is False and rerun.prior is not None and not rerun.prior.reported
     first_channel = rerun.document["channel_id"]
-    assert rerun.prior.describe().startswith(f"already paid for validation of model {model_id} (channel {first_channel}")
+    assert rerun.prior.describe().startswith(f"already paid {price} cogs for validation of model {model_id} "
+                                             f"(channel {first_channel}")
     assert "not paying again" in session.ctx.console.stderr.getvalue()
     assert [e["state"] for e in session.ctx.journal.entries()] == ["accepted"]
     assert len(control.journal()) == 1
@@ -157,6 +163,7 @@ def test_missing_and_short_channels_are_fixed_only_with_consent(stack, control, 
         assert [c.channel_id for c in opened] == [opened_payment.document["channel_id"]]
         assert opened[0].value == price and opened[0].sender == address
         assert opened_payment.result == "VALIDATING"
+        opened_payment.settle()
 
         control.configure(validate_price=500)
         price = session.daemon.validate_model_price(model_id)
