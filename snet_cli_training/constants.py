@@ -18,6 +18,9 @@ RPC_WORDS = {"upload_and_validate": "the upload", "validate_model": "validation"
 DEFAULT_CHUNK_BYTES = 4_000_000
 MAX_CHUNK_BYTES = 4_000_000
 
+# Ethereum's slot time, for channel expiries given as durations.
+SECONDS_PER_BLOCK = 12
+
 RPC_TIMEOUT_SECONDS = 30.0
 UPLOAD_TIMEOUT_SECONDS = 3600.0
 WAIT_TIMEOUT_SECONDS = 3600.0

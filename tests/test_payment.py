@@ -154,8 +154,8 @@ def test_terminal_asks_on_stderr_and_reads_stdin(tmp_path, answer, goes):
     assert "Pay 200 cogs" in env.stderr.getvalue() and "[y/n]" in env.stderr.getvalue()
 
 
-def _fix(kind="open") -> channels.ChannelFix:
-    return channels.ChannelFix(kind, "testorg", "default_group", 10, 172800 if kind == "open" else 0, "no channel",
+def _fix(kind="open") -> channels.FundingPlan:
+    return channels.FundingPlan(kind, "testorg", "default_group", 10, 172800 if kind == "open" else 0, "no channel",
                                None if kind == "open" else 7, needed=10)
 
 
@@ -191,7 +191,7 @@ def test_unspent_counts_the_old_nonce_after_a_claim():
 
 def test_no_channel_names_snet_channel_open():
     fix = _choose([], price=10)
-    assert isinstance(fix, channels.ChannelFix) and fix.kind == "open" and fix.amount == 10
+    assert isinstance(fix, channels.FundingPlan) and fix.kind == "open" and fix.amount == 10
     assert "`snet channel open testorg default_group 0.00000000000000001 +172800blocks`" in fix.message()
     assert fix.message().startswith("no payment channel from 0xMe to testorg/default_group: open one with ")
 

@@ -12,7 +12,7 @@ from snet_cli_training.commands.context import Context
 from snet_cli_training.commands.invocation import Invocation, Where
 from snet_cli_training.console.streams import Console
 from snet_cli_training.daemon import protocol
-from snet_cli_training.payment.channels import ChannelFix
+from snet_cli_training.payment.channels import FundingPlan
 from snet_cli_training.payment.checkout import pay_once
 from snet_cli_training.payment.journal import Work
 from snet_cli_training.payment.options import PaymentOptions
@@ -168,7 +168,7 @@ def test_missing_and_short_channels_are_fixed_only_with_consent(stack, control, 
         control.configure(validate_price=500)
         price = session.daemon.validate_model_price(model_id)
         short = session.wallet.choose(price)
-        assert isinstance(short, ChannelFix)
+        assert isinstance(short, FundingPlan)
         assert (f"`snet channel extend-add-for-org testorg default_group --channel-id {opened[0].channel_id} "
                 f"--amount 0.0000000000000005`") in short.message()
         funded = session.pay(model_id, price, fund=True)

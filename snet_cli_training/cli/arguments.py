@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from snet_cli_training.cli.argtypes import non_negative_int, positive_int, model_status, seconds
+from snet_cli_training.cli.argtypes import expiration, model_status, non_negative_int, positive_int, seconds, work_list
 from snet_cli_training.cli.dispatch import TrainingCommand
 from snet_cli_training.constants import (
     DEFAULT_CHUNK_BYTES,
@@ -77,7 +77,16 @@ def _payment(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fund", action="store_true",
                         help="add funds to or extend the channel when it is short or about to expire (after the same confirmation)")
     parser.add_argument("--pay-again", action="store_true",
-                        help="pay even though an interrupted earlier run's payment for the same work went through")
+                        help="pay even though an earlier payment for the same work went through")
+    _funding_amounts(parser, "with --open-channel or --fund: ")
+
+
+def _funding_amounts(parser: argparse.ArgumentParser, prefix: str) -> None:
+    parser.add_argument("--amount", type=positive_int, metavar="COGS",
+                        help=f"{prefix}put at least COGS cogs into the channel (default: what this payment needs)")
+    parser.add_argument("--expiration", type=expiration, metavar="BLOCKS|DURATION",
+                        help=f"{prefix}the channel's expiry: blocks from now, or a duration such as 30d "
+                             "(default: about 24 days)")
 
 
 def _waiting(parser: argparse.ArgumentParser, *, flag: bool) -> None:
@@ -231,6 +240,21 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     _signing(p)
 
     _add(subparsers, "models", "local:models", "List the models this machine knows (the local model store)")
+
+    p = _add(subparsers, "fund", "fund:fund", "Get the payment channel ready for the work ahead: one plan, confirmed once")
+    p.add_argument("target", nargs="+", metavar="MODEL_ID | ORG SERVICE", help="a model, or a service")
+    p.add_argument("--org", dest="org_id", metavar="ORG", help="organization of MODEL_ID, when the local store does not know it")
+    p.add_argument("--service", dest="service_id", metavar="SERVICE", help="service of MODEL_ID, with --org")
+    _daemon_options(p)
+    needs = p.add_mutually_exclusive_group()
+    needs.add_argument("--for", dest="fund_for", type=work_list, metavar="upload,train,call",
+                       help="the work to fund, priced for MODEL_ID (default: upload,train,call)")
+    needs.add_argument("--amount", type=positive_int, metavar="COGS", help="make the channel able to pay COGS cogs")
+    p.add_argument("--expiration", type=expiration, metavar="BLOCKS|DURATION",
+                   help="keep the channel open at least this long: blocks, or a duration such as 30d")
+    p.add_argument("--dry-run", action="store_true", help="show the plan and send nothing")
+    _yes(p, "send the transactions")
+    _signing(p)
 
 
 def root_parser() -> argparse.ArgumentParser:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Iterable
+from typing import Any
 
 from snet_cli_training import errors
 from snet_cli_training.commands.invocation import Invocation
@@ -24,6 +25,27 @@ from snet_cli_training.services import Location, ServiceGroup, resolve_method, t
 from snet_cli_training.snetcli import registry
 from snet_cli_training.snetcli.session import SnetSession
 from snet_cli_training.store import ModelStore, StoredModel
+
+
+class _DeferredAuthorizer:
+    """The Authorizer, built when a signed RPC first needs it: the daemon's free reads need no identity."""
+
+    def __init__(self, context: Context) -> None:
+        self._context = context
+
+    @property
+    def signer(self) -> Signer | None:
+        """The signer once it exists (error messages name it), else None."""
+        return self._context.__dict__["authorizer"].signer if "authorizer" in self._context.__dict__ else None
+
+    def details(self, rpc: str, block: int | None = None) -> Any:
+        return self._context.authorizer.details(rpc, block)
+
+    def current_block(self) -> int:
+        return self._context.authorizer.current_block()
+
+    def invalidate(self) -> None:
+        self._context.authorizer.invalidate()
 
 
 class Context:
@@ -87,7 +109,7 @@ class Context:
     def daemon(self, endpoint: str) -> DaemonClient:
         """A client of the daemon at `endpoint` (one per endpoint per command)."""
         if endpoint not in self._daemons:
-            self._daemons[endpoint] = DaemonClient(endpoint, self.authorizer, timeout=self.invocation.rpc_timeout,
+            self._daemons[endpoint] = DaemonClient(endpoint, _DeferredAuthorizer(self), timeout=self.invocation.rpc_timeout,
                                                    sleep=self.console.sleep)
         return self._daemons[endpoint]
 

@@ -71,6 +71,8 @@ class Invocation:
     chunk_size: int = DEFAULT_CHUNK_BYTES
     link: str | None = None
     params: str = "{}"
+    target: tuple[str, ...] = ()  # fund's MODEL_ID or ORG SERVICE
+    fund_for: tuple[str, ...] = ()  # fund --for
     # Filled in as the command pays, for the message of an interruption (the one mutable part).
     progress: PaymentProgress = dataclasses.field(default_factory=PaymentProgress)
 
@@ -89,7 +91,8 @@ class Invocation:
             rpc_timeout=value("rpc_timeout", RPC_TIMEOUT_SECONDS), wallet_index=value("wallet_index", 0), yes=yes,
             payment=PaymentOptions(yes=yes, max_price=value("max_price"), dry_run=bool(value("dry_run", False)),
                                    open_channel=bool(value("open_channel", False)), fund=bool(value("fund", False)),
-                                   pay_again=bool(value("pay_again", False))),
+                                   pay_again=bool(value("pay_again", False)), amount=value("amount"),
+                                   expiration_blocks=value("expiration")),
             waiting=WaitOptions(wait=bool(value("wait", False)), until=value("until"),
                                 timeout=value("timeout", WAIT_TIMEOUT_SECONDS),
                                 interval=value("interval", WAIT_INTERVAL_SECONDS)),
@@ -99,4 +102,5 @@ class Invocation:
             created_by=value("created_by"), page=value("page"), page_size=value("page_size"),
             all_pages=bool(value("all_pages", False)), path=value("path"), metadata_file=value("metadata"),
             schema=bool(value("schema", False)), no_check=bool(value("no_check", False)),
-            chunk_size=value("chunk_size", DEFAULT_CHUNK_BYTES), link=value("link"), params=value("params", "{}"))
+            chunk_size=value("chunk_size", DEFAULT_CHUNK_BYTES), link=value("link"), params=value("params", "{}"),
+            target=tuple(value("target", ())), fund_for=tuple(value("fund_for", ())))

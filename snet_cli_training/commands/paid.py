@@ -72,12 +72,25 @@ def _training_result(ctx: Context, known: StoredModel, work: Work, price: int,
         if done and ctx.invocation.waiting.wait:
             final = wait_for(ctx, known, TARGET_AFTER[work.rpc])
             document["status"] = final.document["status"]
+            if document["status"] == "ERRORED":
+                ctx.console.say(f"ERROR: {_failed_after_payment(work, document['price_cogs'], ctx.invocation.path)}")
             return Outcome.structured(document, final.status, payment.settle)
     except errors.TrainingError as exc:
         if not done:
             raise
         raise after_payment(payment, work).because(exc) from exc
     return Outcome.structured(document, settle=payment.settle)
+
+
+def _failed_after_payment(work: Work, price: int, path: str | None) -> str:
+    """What a paid validation or training that ended ERRORED means for the user, and what to do next."""
+    model_id = work.model_id
+    if work.rpc == "train_model":
+        return (f"model {model_id}: the service's training failed (ERRORED); the train price of {price} cogs was "
+                "paid to the service. Contact the service provider")
+    check = f"snet training check-dataset {path or 'PATH'} --model-id {model_id}"
+    return (f"model {model_id}: the service rejected the dataset after validation (ERRORED); the validate price of "
+            f"{price} cogs was paid to the service. Check the dataset with `{check}` and contact the service provider")
 
 
 def earlier_payments(ctx: Context, model_id: str) -> str:

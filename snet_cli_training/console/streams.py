@@ -55,7 +55,12 @@ class Console:
         """Ask a yes/no question on stderr and read the answer from stdin; only yes counts as yes."""
         self.stderr.write(f"{question} [y/n] ")
         self.stderr.flush()
-        return self.stdin.readline().strip().lower() in ("y", "yes")
+        try:
+            answer = self.stdin.readline()
+        except KeyboardInterrupt:
+            self.stderr.write("\n")  # what follows starts on a line of its own
+            raise
+        return answer.strip().lower() in ("y", "yes")
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 from snet_cli_training import errors
 from snet_cli_training.console.streams import Console
 from snet_cli_training.constants import TOKEN
-from snet_cli_training.payment.channels import ChannelChoice, ChannelFix
+from snet_cli_training.payment.channels import ChannelChoice, FundingPlan
 from snet_cli_training.payment.claim import claim_hash, payment_metadata
 from snet_cli_training.payment.journal import ACCEPTED, FAILED, REPORTED, PaymentJournal, PriorPayment, Work
 from snet_cli_training.payment.options import PaymentOptions
@@ -96,21 +96,22 @@ def _channel(console: Console, wallet: Wallet, options: PaymentOptions, work: Wo
              price: int) -> ChannelChoice | Payment:
     """The channel that pays; with its flag and consent a channel fix first; a dry run's report when a fix is due."""
     choice = wallet.choose(price)
-    if not isinstance(choice, ChannelFix):
+    if not isinstance(choice, FundingPlan):
         return choice
     if not options.allows(choice.kind):
         raise errors.ChannelError(choice.message())
-    if not consent_to_fix(console, choice, options):
-        return _dry_run_before_fix(console, choice, options, work, price)
-    console.say(f"# {choice.snet_command()}")
-    wallet.apply(choice)
+    plan = wallet.with_deposit(choice.with_overrides(options.amount, options.expiration_blocks))
+    if not consent_to_fix(console, plan, options):
+        return _dry_run_before_fix(console, plan, options, work, price)
+    console.say(f"# {plan.snet_command()}")
+    wallet.apply(plan)
     again = wallet.choose(price)
-    if isinstance(again, ChannelFix):
+    if isinstance(again, FundingPlan):
         raise errors.ChannelError(again.message())
     return again
 
 
-def _dry_run_before_fix(console: Console, fix: ChannelFix, options: PaymentOptions, work: Work, price: int) -> Payment:
+def _dry_run_before_fix(console: Console, fix: FundingPlan, options: PaymentOptions, work: Work, price: int) -> Payment:
     """A dry run's report when the real command would first open or fund the channel (after asking)."""
     document = {"model_id": work.model_id, "rpc": work.rpc, "price_cogs": price, "price": cogs_to_token(price),
                 "token": TOKEN, "channel_id": fix.channel_id, "paid": False, "channel_action": fix.snet_command()}

@@ -12,7 +12,7 @@ from snet_cli_training import errors
 from snet_cli_training.console.consent import require_consent
 from snet_cli_training.console.streams import Console
 from snet_cli_training.constants import RPC_WORDS, TOKEN
-from snet_cli_training.payment.channels import ChannelFix
+from snet_cli_training.payment.channels import FundingPlan
 from snet_cli_training.payment.options import PaymentOptions
 from snet_cli_training.payment.quote import Quote
 from snet_cli_training.snetcli.tokens import cogs_to_token
@@ -36,9 +36,9 @@ def consent_to_pay(console: Console, quote: Quote, options: PaymentOptions) -> b
     return True
 
 
-def consent_to_fix(console: Console, fix: ChannelFix, options: PaymentOptions) -> bool:
-    """True: send the channel transaction. False: a dry run. NotConfirmed: no consent."""
+def consent_to_fix(console: Console, plan: FundingPlan, options: PaymentOptions, document: dict | None = None) -> bool:
+    """True: send the plan's transactions. False: a dry run. NotConfirmed (carrying `document`): no consent."""
     if options.dry_run:
         return False
-    require_consent(console, fix.describe(), yes=options.yes, what="send the transaction")
+    require_consent(console, plan.describe(), yes=options.yes, what="send the transactions", document=document)
     return True

@@ -11,13 +11,12 @@ from snet_cli_training import errors
 from snet_cli_training.daemon.authorization import Signer, recover_signer
 from snet_cli_training.daemon.client import DaemonClient
 from snet_cli_training.daemon.replies import ChannelState
-from snet_cli_training.payment.channels import EXPIRATION_SAFETY_MARGIN, ChannelChoice, ChannelFix, choose_channel
+from snet_cli_training.payment.channels import EXPIRATION_SAFETY_MARGIN, ChannelChoice, FundingPlan, choose_channel
 from snet_cli_training.payment.claim import channel_state_hash, claim_hash
 from snet_cli_training.services import ServiceGroup
 from snet_cli_training.snetcli import channels as snet_channels
 from snet_cli_training.snetcli.channels import Channel
 from snet_cli_training.snetcli.session import SnetSession
-from snet_cli_training.snetcli.tokens import cogs_to_token
 
 
 class Wallet:
@@ -56,10 +55,14 @@ class Wallet:
         signer = recover_signer(claim_hash(self.mpe_address, channel.channel_id, nonce, amount), signature)
         return bool(signer) and signer.lower() in (channel.sender.lower(), channel.signer.lower())
 
-    def choose(self, price: int) -> ChannelChoice | ChannelFix:
-        """The channel that pays `price` now, or the fix that would make one able to."""
+    def channels(self) -> list[Channel]:
+        """The identity's channels to the group, as the contract holds them."""
+        return snet_channels.my_channels(self.session, self.group, self.signer.address)
+
+    def choose(self, price: int) -> ChannelChoice | FundingPlan:
+        """The channel that pays `price` now, or the plan that would make one able to."""
         block = self.current_block()
-        channels = snet_channels.my_channels(self.session, self.group, self.signer.address)
+        channels = self.channels()
         candidates = [(channel, self.daemon_state(channel, block)) for channel in channels]
         where = self.group.location
         return choose_channel(candidates, price, current_block=block,
@@ -71,14 +74,26 @@ class Wallet:
         """The identity's MultiPartyEscrow balance in cogs."""
         return snet_channels.escrow_balance(self.session, self.signer.address)
 
-    def apply(self, fix: ChannelFix) -> int:
-        """Send the fix's transaction through snet-cli (consent is the caller's); the channel id."""
-        balance = self.escrow_balance()
-        if balance < fix.amount:
-            raise errors.ChannelError(
-                f"your escrow balance is {balance} cogs and the channel needs {fix.amount}: deposit first with "
-                f"`snet account deposit {cogs_to_token(fix.amount - balance)}`")
-        if fix.kind == "open":
-            return snet_channels.open_channel(self.session, self.group, fix.amount, fix.expiration_blocks)
-        snet_channels.extend_and_add(self.session, int(fix.channel_id), fix.amount, fix.expiration_blocks)
-        return int(fix.channel_id)
+    def token_balance(self) -> int:
+        """The identity's token balance in cogs."""
+        return snet_channels.token_balance(self.session, self.signer.address)
+
+    def with_deposit(self, plan: FundingPlan) -> FundingPlan:
+        """The plan with the escrow deposit it needs, as the balances are now (ChannelError when tokens are short)."""
+        escrow = self.escrow_balance()
+        return plan.with_deposit(escrow, self.token_balance() if plan.amount > escrow else 0)
+
+    def apply(self, plan: FundingPlan) -> int:
+        """Carry out the plan through snet-cli (consent is the caller's): deposit, then open or extend-and-add; the channel id."""
+        now = self.with_deposit(plan)
+        if now.deposit > plan.deposit:  # the balances moved since the plan was shown: never more than it says
+            raise errors.ChannelError(f"your escrow balance changed since the plan was made (it now needs a deposit of "
+                                      f"{now.deposit} cogs, not {plan.deposit}): nothing was done; run the command again")
+        plan = now
+        if plan.deposit:
+            snet_channels.deposit(self.session, plan.deposit)
+        if plan.kind == "open":
+            return snet_channels.open_channel(self.session, self.group, plan.amount, plan.expiration_blocks)
+        if plan.amount or plan.expiration_blocks:
+            snet_channels.extend_and_add(self.session, int(plan.channel_id), plan.amount, plan.expiration_blocks)
+        return int(plan.channel_id)

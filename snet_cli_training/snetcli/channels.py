@@ -61,6 +61,22 @@ def escrow_balance(session: SnetSession, address: str) -> int:
         return int(session.command.call_contract_command("MultiPartyEscrow", "balances", [address]))
 
 
+def token_balance(session: SnetSession, address: str) -> int:
+    """The address's token balance in cogs (what an escrow deposit can take)."""
+    with snet_cli("read the token balance", errors.ChannelError), stdout_to(session.out):
+        return int(session.command.call_contract_command("FetchToken", "balanceOf", [address]))
+
+
+def deposit(session: SnetSession, amount: int) -> None:
+    """Move `amount` cogs from the token balance into escrow with snet-cli's own `snet account deposit` code."""
+    from snet.cli.commands.mpe_account import MPEAccountCommand
+
+    command = session.command
+    with snet_cli("deposit into escrow", errors.ChannelError), stdout_to(session.out), \
+            arguments(command.args, amount=amount, yes=True, verbose=False, quiet=True):
+        MPEAccountCommand.deposit_to_mpe(command)
+
+
 def open_channel(session: SnetSession, group: ServiceGroup, amount: int, expiration_blocks: int) -> int:
     """Open a channel to the group with `amount` cogs from escrow, expiring in `expiration_blocks`; its id."""
     command, where = session.command, group.location
