@@ -60,14 +60,14 @@ def home_environment(home: pathlib.Path) -> Iterator[None]:
 
 def run(home: str | pathlib.Path, *args: str, json_output: bool = True, stdin: str = "", terminal: bool = False,
         clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-        stdout: io.StringIO | None = None) -> Result:
+        stdout: io.StringIO | None = None, stdin_stream: io.StringIO | None = None) -> Result:
     """`snet training ARGS [--json]` as HOME's identity, in this process; never raises for a refused command."""
     from snet.cli.config import Config
 
     home = pathlib.Path(home)
     argv = ["training", *args, *(["--json"] if json_output else [])]
     stream = Terminal if terminal else io.StringIO
-    console = Console(stdin=stream(stdin), stdout=stdout or io.StringIO(), stderr=stream(), snet_dir=home / ".snet",
+    console = Console(stdin=stdin_stream or stream(stdin), stdout=stdout or io.StringIO(), stderr=stream(), snet_dir=home / ".snet",
                       clock=clock, sleep=sleep)
     with home_environment(home), contextlib.redirect_stdout(console.stderr):
         try:
