@@ -338,6 +338,9 @@ class _FakeWallet:
             return self.fix
         return channels.ChannelChoice(_channel(value=10**6), _state(nonce=2, signed=1000), 1, 10**6 - 1000)
 
+    def with_deposit(self, plan):
+        return plan
+
     def apply(self, fix):
         self.applied.append(fix)
         return 7

@@ -153,7 +153,7 @@ def test_missing_and_short_channels_are_fixed_only_with_consent(stack, control, 
             session.pay(model_id, price, yes=False, open_channel=True)
         dry = session.pay(model_id, price, yes=False, open_channel=True, dry_run=True)
         assert dry.paid is False and dry.document["channel_action"].startswith("snet channel open ")
-        with pytest.raises(errors.ChannelError, match=r"escrow balance is 0 cogs .* `snet account deposit "):
+        with pytest.raises(errors.ChannelError, match=r"you have 0 cogs in escrow and 0 cogs \(0 FET\) of tokens"):
             session.pay(model_id, price, open_channel=True)
         assert snet_channels.my_channels(session.ctx.snet, group, address) == []
 

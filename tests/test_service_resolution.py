@@ -68,7 +68,7 @@ def test_session_without_identity_is_a_configuration_error(tmp_path, capsys):
     config = Config(_snet_folder=tmp_path)
     capsys.readouterr()
     with pytest.raises(errors.ConfigurationError, match="no identity in snet-cli's session: create one with `snet identity"):
-        _ = SnetSession(config, wallet_index=0, out=None).command
+        SnetSession(config, wallet_index=0, out=None).identity()
     assert capsys.readouterr().out == ""
 
 
