@@ -149,15 +149,16 @@ def test_missing_and_short_channels_are_fixed_only_with_consent(stack, control, 
             session.pay(model_id, price)
         assert (f"no payment channel from {address} to testorg/default_group: open one with "
                 f"`snet channel open testorg default_group 0.0000000000000002 +172800blocks`") in str(missing.value)
+        for options in ({"open_channel": True}, {"open_channel": True, "dry_run": True}):
+            with pytest.raises(errors.ChannelError, match=r"you have 0 cogs in escrow and 0 cogs \(0 FET\) of tokens"):
+                session.pay(model_id, price, **options)
+        assert snet_channels.my_channels(session.ctx.snet, group, address) == []
+
+        stack.fund_escrow(chain.dev_private_key("spare1"), 10**6)
         with pytest.raises(errors.NotConfirmed, match="no terminal"):
             session.pay(model_id, price, yes=False, open_channel=True)
         dry = session.pay(model_id, price, yes=False, open_channel=True, dry_run=True)
         assert dry.paid is False and dry.document["channel_action"].startswith("snet channel open ")
-        with pytest.raises(errors.ChannelError, match=r"you have 0 cogs in escrow and 0 cogs \(0 FET\) of tokens"):
-            session.pay(model_id, price, open_channel=True)
-        assert snet_channels.my_channels(session.ctx.snet, group, address) == []
-
-        stack.fund_escrow(chain.dev_private_key("spare1"), 10**6)
         opened_payment = session.pay(model_id, price, open_channel=True)
         opened = snet_channels.my_channels(session.ctx.snet, group, address)
         assert [c.channel_id for c in opened] == [opened_payment.document["channel_id"]]
