@@ -68,8 +68,10 @@ class Invocation:
     schema: bool = False
     no_check: bool = False
     chunk_size: int = DEFAULT_CHUNK_BYTES
+    upload_mode: str = "auto"
     link: str | None = None
     params: str = "{}"
+    targets: tuple[str, ...] = ()  # doctor's ORG SERVICE or MODEL_ID
 
     @classmethod
     def from_argparse(cls, args: Any, config: Any, console: Console) -> Invocation:
@@ -96,4 +98,6 @@ class Invocation:
             created_by=value("created_by"), page=value("page"), page_size=value("page_size"),
             all_pages=bool(value("all_pages", False)), path=value("path"), metadata_file=value("metadata"),
             schema=bool(value("schema", False)), no_check=bool(value("no_check", False)),
-            chunk_size=value("chunk_size", DEFAULT_CHUNK_BYTES), link=value("link"), params=value("params", "{}"))
+            chunk_size=value("chunk_size", DEFAULT_CHUNK_BYTES), upload_mode=value("upload_mode", "auto"),
+            link=value("link"), params=value("params", "{}"),
+            targets=tuple(t for t in (value("doctor_target"), value("doctor_service")) if t))
