@@ -198,6 +198,9 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-check", action="store_true", help="skip the local dataset check (not recommended)")
     p.add_argument("--chunk-size", type=positive_int, default=DEFAULT_CHUNK_BYTES, metavar="BYTES",
                    help="bytes per upload message (default and most: 4,000,000, under the daemon's 4 MiB message cap)")
+    p.add_argument("--upload-mode", choices=("auto", "plain", "canary"), default="auto",
+                   help="auto (default): plain where the daemon's free probe shows uploads work, else behind a "
+                        "fail-closed canary message; plain or canary force one (for experts)")
     _payment(p)
     _waiting(p, flag=True)
     _signing(p)
@@ -231,6 +234,14 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     _signing(p)
 
     _add(subparsers, "models", "local:models", "List the models this machine knows (the local model store)")
+
+    p = _add(subparsers, "doctor", "doctor:doctor",
+             "Check, for free, everything training on a service needs, and say how to fix what fails")
+    p.add_argument("doctor_target", metavar="ORG|MODEL_ID", help="the service's organization, or a model of the local store")
+    p.add_argument("doctor_service", metavar="SERVICE", nargs="?", help="the service (after ORG)")
+    p.add_argument("--model-id", metavar="MODEL_ID", help="also check this model of the service (with ORG SERVICE)")
+    _daemon_options(p)
+    _signing(p)
 
 
 def root_parser() -> argparse.ArgumentParser:
