@@ -30,8 +30,7 @@ class HeartbeatCache:
     def __init__(self, path: Path, *, warn: Callable[[str], None] | None = None,
                  clock: Callable[[], float] = time.time, fetch: Callable[[str], HeartbeatReply] = fetch_heartbeat) -> None:
         self.path = Path(path)
-        self._warn = warn
-        self._warned = False
+        self._warn = privatefile.warn_once(warn)
         self._clock = clock
         self._fetch = fetch
 
@@ -55,13 +54,8 @@ class HeartbeatCache:
             privatefile.write_atomic(self.path, {"format": _FORMAT, "version": _VERSION, "entries": entries})
 
     def _read(self) -> dict[str, dict]:
-        document = privatefile.read_trusted(self.path, _is_document, self._warn_once)
+        document = privatefile.read_trusted(self.path, _is_document, self._warn)
         return document["entries"] if document else {}
-
-    def _warn_once(self, message: str) -> None:
-        if self._warn is not None and not self._warned:
-            self._warned = True
-            self._warn(message)
 
 
 def _is_document(document: Any) -> bool:
