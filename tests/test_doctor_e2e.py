@@ -72,7 +72,7 @@ def test_a_daemon_that_is_down_fails_and_the_checks_that_need_it_wait(stack, hom
     run, checks = doctor(home, stack.org_id, stack.service_id, "--endpoint", endpoint)
     assert run.returncode == ExitStatus.ERROR
     assert statuses(checks) == {"session": "ok", "registry": "ok", "daemon": "fail", "heartbeat": "warn",
-                                "training": "warn", "upload": "warn", "channel": "warn"}
+                                "training": "warn", "upload": "warn", "channel": "warn", "hazards": "warn"}
     assert f"cannot reach the daemon at {endpoint}: the connection was refused" == checks["daemon"]["message"]
     assert checks["training"]["message"] == "not checked (the daemon check failed)"
 

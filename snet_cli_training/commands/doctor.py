@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
 
 from snet_cli_training import errors
 from snet_cli_training.commands import preflight
@@ -26,7 +25,7 @@ from snet_cli_training.diagnosis.daemon_checks import (
     connection_check, hazards_check, heartbeat_check, training_check, upload_check,
 )
 from snet_cli_training.diagnosis.report import Check, fail, not_checked
-from snet_cli_training.services import Location, ServiceGroup
+from snet_cli_training.services import ServiceGroup
 from snet_cli_training.snetcli import registry
 
 CONNECT_TIMEOUT_SECONDS = 5.0
@@ -52,111 +51,120 @@ def _targeted(inv: Invocation) -> Invocation:
     return dataclasses.replace(inv, where=Where(None, None, where.group_name, where.endpoint, inv.targets[0]))
 
 
+# Each check runs only when the check it builds on passed; otherwise it is listed as not checked.
+BUILDS_ON = {"registry": "session", "daemon": "registry", "heartbeat": "daemon", "training": "daemon",
+             "upload": "training", "model": "training", "channel": "daemon", "hazards": "upload"}
+FIXES = {
+    "session": "set up snet-cli's session: `snet identity create ...`, `snet network ...`",
+    "registry": "check ORG SERVICE (`snet service print-metadata ORG SERVICE`), --group and --endpoint",
+    "daemon": "check the daemon endpoint (--endpoint URL)",
+    "heartbeat": "check the session's Ethereum node: `snet network ...`",
+    "training": "ask the provider to enable training, or use another service",
+    "upload": "ask the provider whether the daemon takes uploads",
+    "model": "check the id: `snet training list-models ORG SERVICE`",
+    "channel": "check the channel: `snet channel print-all-filter-sender`",
+    "hazards": "read docs/daemon-releases.md#hazards",
+}
+
+
 class Examination:
-    """One doctor run: the checks so far and the facts later checks build on."""
+    """One doctor run: the checks in order, and the facts later checks build on."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self.model_id = ctx.invocation.where.model_id
         self.checks: list[Check] = []
+        self.stopped: dict[str, str] = {}  # a check that did not pass → the failed check behind it
+        self.group: ServiceGroup | None = None
+        self.facts: tuple[HeartbeatFacts | None, str] = (None, "")
+        self.found: preflight.Fingerprint | None = None
         self.methods: dict[str, dict] = {}
         self.needs: dict[str, int] = {}
 
     def run(self) -> list[Check]:
-        where = self.ctx.invocation.where
-        if not self._attempt("session", self._session, "set up snet-cli's session: `snet identity create ...`, "
-                             "`snet network ...`"):
-            return self._skip(["registry", "daemon"], "session")
-        group = self._attempt("registry", self._registry, "check ORG SERVICE (`snet service print-metadata ORG "
-                              "SERVICE`), --group and --endpoint")
-        if not group:
-            return self._skip(["daemon"], "registry")
-        endpoint = group.location.endpoint
-        if not self._connect(endpoint):
-            return self._skip(["heartbeat", "training", "upload", *(["model"] if where.model_id else []), "channel"],
-                              "daemon")
-        facts, problem = preflight.heartbeat(self.ctx, endpoint)
-        self.checks.append(heartbeat_check(facts, problem, self.ctx.network, self.ctx.snet.chain_id()))
-        trains = self._attempt("training", lambda: self._training(endpoint, facts),
-                               "ask the provider to enable training, or use another service")
-        found = None
-        if trains:
-            found = self._attempt("upload", lambda: preflight.fingerprint(self.ctx, endpoint, (facts, problem)),
-                                  "ask the provider whether the daemon takes uploads")
-        if found:
-            self.checks.append(upload_check(found.behaviour))
-        if where.model_id and trains:
-            self._attempt("model", lambda: self._model(group.location, str(where.model_id)),
-                          "check the id: `snet training list-models ORG SERVICE`")
-        if not trains:
-            self._skip(["upload", *(["model"] if where.model_id else [])], "training")
-        self._attempt("channel", lambda: self._channel(group), "check the channel: `snet channel print-all-filter-sender`")
-        if found:
-            self.checks.append(hazards_check(found.facts, found.behaviour, self.methods))
+        steps: list[tuple[str, Callable[[], Check]]] = [
+            ("session", self._session), ("registry", self._registry), ("daemon", self._connect),
+            ("heartbeat", self._heartbeat), ("training", self._training), ("upload", self._upload),
+            *([("model", self._model)] if self.model_id else []), ("channel", self._channel), ("hazards", self._hazards)]
+        for name, step in steps:
+            ground = BUILDS_ON.get(name)
+            if ground in self.stopped:
+                self.stopped[name] = self.stopped[ground]
+                self.checks.append(not_checked(name, self.stopped[ground]))
+                continue
+            try:
+                check = step()
+            except errors.TrainingError as exc:
+                check = fail(name, str(exc), FIXES[name])
+            if check.status == report.FAIL:
+                self.stopped[name] = name
+            self.checks.append(check)
         return self.checks
 
-    def _attempt(self, name: str, gather: Callable[[], Any], fix: str) -> Any:
-        """Run one step; its failure becomes a failed check named `name`. Returns what the step returned, or None."""
-        try:
-            return gather()
-        except errors.TrainingError as exc:
-            self.checks.append(fail(name, str(exc), fix))
-            return None
+    @property
+    def endpoint(self) -> str:
+        assert self.group is not None
+        return self.group.location.endpoint
 
-    def _skip(self, names: list[str], needs: str) -> list[Check]:
-        self.checks.extend(not_checked(name, needs) for name in names)
-        return self.checks
-
-    def _session(self) -> bool:
+    def _session(self) -> Check:
         snet = self.ctx.snet
-        self.checks.append(session_check(self.ctx.signer.address, self.ctx.network, snet.chain_id(), snet.block_number()))
-        return True
+        return session_check(self.ctx.signer.address, self.ctx.network, snet.chain_id(), snet.block_number())
 
-    def _registry(self) -> ServiceGroup:
+    def _registry(self) -> Check:
         ctx, where = self.ctx, self.ctx.invocation.where
-        if where.model_id and not where.org_id:
-            if ctx.store.find(where.model_id, ctx.network) is None:
-                raise errors.UserInputError(f"model {where.model_id} is not in the local model store of network "
+        if self.model_id and not where.org_id:
+            if ctx.store.find(self.model_id, ctx.network) is None:
+                raise errors.UserInputError(f"model {self.model_id} is not in the local model store of network "
                                             f"{ctx.network}: run `snet training doctor ORG SERVICE --model-id "
-                                            f"{where.model_id}`")
-            known = ctx.known_model(where.model_id)
-            org_id, service_id, group_name = known.location.org_id, known.location.service_id, known.location.group_name
-            group = ctx.service_group(org_id, service_id, group_name)
-            if where.endpoint is None and known.location.endpoint != group.location.endpoint:
-                group = dataclasses.replace(group, location=known.location)  # where the model was made
+                                            f"{self.model_id}`")
+            known = ctx.known_model(self.model_id).location
+            group = ctx.service_group(known.org_id, known.service_id, known.group_name)
+            if where.endpoint is None and known.endpoint != group.location.endpoint:
+                group = dataclasses.replace(group, location=known)  # the daemon the model was made on
         else:
             group = ctx.service_group(str(where.org_id), str(where.service_id), where.group_name)
+        self.group = group
         location = group.location
-        self.checks.append(registry_check(group, registry.service_trains(ctx.snet, location.org_id, location.service_id)))
-        return group
+        return registry_check(group, registry.service_trains(ctx.snet, location.org_id, location.service_id))
 
-    def _connect(self, endpoint: str) -> bool:
-        connected = connect(self.ctx.daemon(endpoint).service_channel(), CONNECT_TIMEOUT_SECONDS)
-        self.checks.append(connection_check(endpoint, connected, CONNECT_TIMEOUT_SECONDS))
-        return connected == "ready"
+    def _connect(self) -> Check:
+        connected = connect(self.ctx.daemon(self.endpoint).service_channel(), CONNECT_TIMEOUT_SECONDS)
+        return connection_check(self.endpoint, connected, CONNECT_TIMEOUT_SECONDS)
 
-    def _training(self, endpoint: str, facts: HeartbeatFacts | None) -> bool:
-        daemon = self.ctx.daemon(endpoint)
+    def _heartbeat(self) -> Check:
+        self.facts = preflight.heartbeat(self.ctx, self.endpoint)
+        return heartbeat_check(*self.facts, self.ctx.network, self.ctx.snet.chain_id())
+
+    def _training(self) -> Check:
+        daemon = self.ctx.daemon(self.endpoint)
         for service, names in sorted(daemon.get_training_metadata()["trainingMethods"].items()):
             for name in names:
                 self.methods[f"{service}.{name}"] = daemon.get_method_metadata(service, name)
-        check = training_check(self.methods, facts)
-        self.checks.append(check)
-        return check.status != report.FAIL
+        return training_check(self.methods, self.facts[0])
 
-    def _model(self, location: Location, model_id: str) -> None:
-        daemon = self.ctx.daemon(location.endpoint)
+    def _upload(self) -> Check:
+        self.found = preflight.fingerprint(self.ctx, self.endpoint, self.facts)
+        return upload_check(self.found.behaviour)
+
+    def _model(self) -> Check:
+        assert self.group is not None and self.model_id is not None
+        daemon, model_id = self.ctx.daemon(self.endpoint), self.model_id
         model = daemon.get_model(model_id)
-        self.ctx.remember(location, [model])
+        self.ctx.remember(self.group.location, [model])
         prices: dict[str, int] = {}
         if model.created_by_address.lower() == self.ctx.signer.address.lower():
             # Asking a price is free; the daemon stores it for the next payment.
             prices = {"validate_model": daemon.validate_model_price(model_id), "train_model": daemon.train_model_price(model_id)}
         self.needs.update(prices)
-        self.checks.append(model_check(model, self.ctx.signer.address, prices))
+        return model_check(model, self.ctx.signer.address, prices)
 
-    def _channel(self, group: ServiceGroup) -> None:
-        if group.price_in_cogs is not None:
-            self.needs["call"] = group.price_in_cogs
-        wallet = self.ctx.wallet(group.location)
-        choice = wallet.choose(max(self.needs.values(), default=0))
-        self.checks.append(channel_check(choice, self.needs, bool(self.ctx.invocation.where.model_id)))
+    def _channel(self) -> Check:
+        assert self.group is not None
+        if self.group.price_in_cogs is not None:
+            self.needs["call"] = self.group.price_in_cogs
+        choice = self.ctx.wallet(self.group.location).choose(max(self.needs.values(), default=0))
+        return channel_check(choice, self.needs, bool(self.model_id))
+
+    def _hazards(self) -> Check:
+        assert self.found is not None
+        return hazards_check(self.found.facts, self.found.behaviour, self.methods)
