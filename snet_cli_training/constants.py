@@ -21,6 +21,10 @@ MAX_CHUNK_BYTES = 4_000_000
 # Ethereum's slot time, for channel expiries given as durations.
 SECONDS_PER_BLOCK = 12
 
+# The daemon holds a whole upload in memory before its provider sees any of it: past this a small
+# daemon host may run out, and a daemon that dies keeps the payment channel's lock.
+LARGE_UPLOAD_BYTES = 512 * 1024 * 1024
+
 RPC_TIMEOUT_SECONDS = 30.0
 UPLOAD_TIMEOUT_SECONDS = 3600.0
 WAIT_TIMEOUT_SECONDS = 3600.0

@@ -107,6 +107,10 @@ class AuthorizationExpired(DaemonError):
     """The signed authorization was refused (stale block, bad signature); a fresh one may pass."""
 
 
+class UploadUnsupported(DaemonError):
+    """The daemon fails every upload (snet-daemon v6.2.0 to v6.2.3); nothing is charged."""
+
+
 class PaymentError(DaemonError):
     """The daemon refused a payment (price mismatch, nonce, channel funds, expiry)."""
 

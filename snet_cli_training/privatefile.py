@@ -107,6 +107,18 @@ def read_trusted(path: pathlib.Path, is_valid: Callable[[Any], bool], warn: Call
         return None
 
 
+def warn_once(warn: Callable[[str], None] | None) -> Callable[[str], None]:
+    """`warn` that speaks the first time only: a file read several times by one command is reported once."""
+    spoken: list[str] = []
+
+    def once(message: str) -> None:
+        if warn is not None and not spoken:
+            spoken.append(message)
+            warn(message)
+
+    return once
+
+
 @contextlib.contextmanager
 def locked(path: pathlib.Path) -> Iterator[None]:
     """An exclusive advisory lock beside `path`, for read-modify-write by concurrent processes."""

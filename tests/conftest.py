@@ -46,6 +46,13 @@ def control(stack):
 
 
 @pytest.fixture
+def behave(control):
+    """`behave("v6.1", daemon_version="6.1.0")`: the double behaves like that snet-daemon release for this test only."""
+    yield lambda behaviour, **settings: control.behave(behaviour=behaviour, **settings)
+    control.reset()
+
+
+@pytest.fixture
 def home(stack, tmp_path, control):
     """A private copy of the client's HOME: its model store, signature cache and journal start empty."""
     return copy_home(stack.client.home, tmp_path / "client")

@@ -317,7 +317,7 @@ def test_other_errors_are_not_retried(fake_daemon, daemon_client):
     (grpc.StatusCode.UNKNOWN, "unable to access model: incorrect signature length", errors.AuthorizationExpired,
      "incorrect signature length"),
     (grpc.StatusCode.UNKNOWN, "WrapperServerStream: unexpected message type *training.UploadAndValidateRequest, want "
-     "*codec.GrpcFrame", errors.DaemonError, "cannot receive uploads"),
+     "*codec.GrpcFrame", errors.UploadUnsupported, "cannot receive uploads"),
     (grpc.StatusCode.UNAVAILABLE, "No requests are currently being processed, please try again later",
      errors.DaemonUnavailable, "is unreachable: No requests"),
     (grpc.StatusCode.UNKNOWN, "issue with service: provider down", errors.DaemonError,

@@ -64,7 +64,8 @@ def test_full_flow_pays_each_quoted_price_exactly_once(stack, home, control, tmp
     folder = folder_dataset(tmp_path / "folder")
 
     upload = ok_json(cli.training(home, "upload", model_id, str(folder), "-y"))
-    assert set(upload) == PAID_KEYS | {"sha256", "size_bytes"}
+    assert set(upload) == PAID_KEYS | {"sha256", "size_bytes", "daemon_version", "upload_mode"}
+    assert (upload["daemon_version"], upload["upload_mode"]) == ("dev", "plain")
     assert (upload["model_id"], upload["rpc"], upload["status"], upload["paid"]) == (
         model_id, "upload_and_validate", "VALIDATING", True)
     assert (upload["price_cogs"], upload["price"], upload["token"]) == (VALIDATE_PRICE, "0.0000000000000002", "FET")

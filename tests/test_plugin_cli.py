@@ -55,8 +55,9 @@ def _complete(line: str, home, tmp_path) -> list[str]:
 def test_argcomplete_completes_training_subcommands_and_their_options(fresh_home, tmp_path):
     assert "training" in _complete("snet tr", fresh_home, tmp_path)
     commands = _complete("snet training ", fresh_home, tmp_path)
-    assert {"check-dataset", "create-model", "upload", "train", "wait", "call", "models"} <= set(commands)
+    assert {"check-dataset", "create-model", "upload", "train", "wait", "call", "models", "doctor"} <= set(commands)
     assert _complete("snet training check-dataset --met", fresh_home, tmp_path) == ["--metadata", "--method"]
+    assert set(_complete("snet training upload m1 d.zip --upload-mode ", fresh_home, tmp_path)) == {"auto", "plain", "canary"}
 
 
 def test_json_output_is_one_document_and_errors_leave_stdout_empty(fresh_home, tmp_path):

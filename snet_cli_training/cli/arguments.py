@@ -207,6 +207,9 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-check", action="store_true", help="skip the local dataset check (not recommended)")
     p.add_argument("--chunk-size", type=positive_int, default=DEFAULT_CHUNK_BYTES, metavar="BYTES",
                    help="bytes per upload message (default and most: 4,000,000, under the daemon's 4 MiB message cap)")
+    p.add_argument("--upload-mode", choices=("auto", "plain", "canary"), default="auto",
+                   help="auto (default): plain where the daemon's free probe shows uploads work, else behind a "
+                        "fail-closed canary message; plain or canary force one (for experts)")
     _payment(p)
     _waiting(p, flag=True)
     _signing(p)
@@ -254,6 +257,13 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
                    help="keep the channel open at least this long: blocks, or a duration such as 30d")
     p.add_argument("--dry-run", action="store_true", help="show the plan and send nothing")
     _yes(p, "send the transactions")
+    _signing(p)
+
+    p = _add(subparsers, "doctor", "doctor:doctor",
+             "Check, for free, everything training on a service needs, and say how to fix what fails")
+    p.add_argument("target", nargs="+", metavar="ORG SERVICE | MODEL_ID", help="a service, or a model of the local store")
+    p.add_argument("--model-id", metavar="MODEL_ID", help="also check this model of the service (with ORG SERVICE)")
+    _daemon_options(p)
     _signing(p)
 
 

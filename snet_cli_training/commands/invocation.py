@@ -69,9 +69,10 @@ class Invocation:
     schema: bool = False
     no_check: bool = False
     chunk_size: int = DEFAULT_CHUNK_BYTES
+    upload_mode: str = "auto"
     link: str | None = None
     params: str = "{}"
-    target: tuple[str, ...] = ()  # fund's MODEL_ID or ORG SERVICE
+    target: tuple[str, ...] = ()  # fund's and doctor's MODEL_ID or ORG SERVICE
     fund_for: tuple[str, ...] = ()  # fund --for
     # Filled in as the command pays, for the message of an interruption (the one mutable part).
     progress: PaymentProgress = dataclasses.field(default_factory=PaymentProgress)
@@ -102,5 +103,6 @@ class Invocation:
             created_by=value("created_by"), page=value("page"), page_size=value("page_size"),
             all_pages=bool(value("all_pages", False)), path=value("path"), metadata_file=value("metadata"),
             schema=bool(value("schema", False)), no_check=bool(value("no_check", False)),
-            chunk_size=value("chunk_size", DEFAULT_CHUNK_BYTES), link=value("link"), params=value("params", "{}"),
+            chunk_size=value("chunk_size", DEFAULT_CHUNK_BYTES), upload_mode=value("upload_mode", "auto"),
+            link=value("link"), params=value("params", "{}"),
             target=tuple(value("target", ())), fund_for=tuple(value("fund_for", ())))

@@ -11,12 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 from snet_cli_training import errors
+from snet_cli_training.commands import preflight
 from snet_cli_training.commands.context import Context
 from snet_cli_training.commands.invocation import Invocation
 from snet_cli_training.commands.local import dataset_outcome
 from snet_cli_training.commands.outcome import Outcome
+from snet_cli_training.commands.upload_sender import UploadSender
 from snet_cli_training.commands.wait import wait_for
-from snet_cli_training.console.progress import progress_bar
 from snet_cli_training.constants import TOKEN
 from snet_cli_training.daemon.upload_source import UploadSource
 from snet_cli_training.dataset.check import check_prepared
@@ -119,12 +120,11 @@ def _price(inv: Invocation, rpc: str) -> Outcome:
 
 
 def upload(inv: Invocation) -> Outcome:
-    """`upload MODEL_ID PATH`: pack a folder once, check, quote, consent, then stream, re-signed as blocks pass."""
+    """`upload MODEL_ID PATH`: pack a folder once, check, learn the daemon's upload behaviour, quote, consent, stream."""
     console = inv.console
     with Context(inv) as ctx:
         known = ctx.model_with_method(str(inv.where.model_id))
         daemon = ctx.daemon(known.location.endpoint)
-        model = daemon.get_model(known.model_id)
         limits = MethodLimits.from_mapping(ctx.method_limits(known.location, known.grpc_service_name,
                                                              known.grpc_method_name))
         with PreparedDataset(str(inv.path), limits.dataset_type) as prepared:
@@ -138,16 +138,18 @@ def upload(inv: Invocation) -> Outcome:
                     return dataset_outcome(inv, report)
             source = UploadSource(prepared.archive_path, known.model_id, chunk_size=inv.chunk_size, shown_as=inv.path)
             work = Work("upload_and_validate", known.model_id, f"sha256:{source.digest()}")
+            found, mode = preflight.upload_mode(ctx, known, inv.upload_mode)
+            preflight.warn_if_large(console, source.file_size, known.model_id)
+            model = preflight.confirm_model(ctx, known)
             price = daemon.validate_model_price(known.model_id)
-
-            def send(metadata: list[tuple[str, Any]]) -> str:
-                with progress_bar(console, source.file_size, f"upload {source.file_name}") as progress:
-                    source.progress = progress
-                    return daemon.upload_and_validate(source, payment_metadata=metadata)
-
-            outcome = _training_result(ctx, known, work, price, send, refuse_repeat=model.status in HAS_A_DATASET)
-    if outcome.document["paid"]:
-        outcome.document.update(sha256=source.sha256, size_bytes=source.size_bytes)
+            sender = UploadSender(console, daemon, source, mode, found.behaviour)
+            outcome = _training_result(ctx, known, work, price, sender, refuse_repeat=model.status in HAS_A_DATASET)
+    document = outcome.document
+    document.update(daemon_version=found.behaviour.claimed_version, upload_mode=sender.mode)
+    if document["paid"]:
+        document.update(sha256=source.sha256, size_bytes=source.size_bytes)
+        if document["status"] == "VALIDATING" and not inv.waiting.wait:
+            console.say(preflight.UNCONFIRMED_VALIDATING.format(model_id=known.model_id))
     return outcome
 
 
@@ -157,7 +159,7 @@ def validate(inv: Invocation) -> Outcome:
     with Context(inv) as ctx:
         known = ctx.known_model(str(inv.where.model_id))
         daemon = ctx.daemon(known.location.endpoint)
-        model = daemon.get_model(known.model_id)
+        model = preflight.confirm_model(ctx, known)
         price = daemon.validate_model_price(known.model_id, link)
         return _training_result(ctx, known, Work("validate_model", known.model_id, f"link:{link}"), price,
                                 lambda metadata: daemon.validate_model(known.model_id, link, payment_metadata=metadata),

@@ -85,13 +85,14 @@ class DaemonClient:
         return response.price
 
     def upload_and_validate(self, requests: Iterable[Any], *, payment_metadata: Sequence[tuple[str, Any]] = (),
-                            timeout: float | None = None) -> str:
+                            timeout: float | None = None, canary: Any = None) -> str:
         """Stream a dataset: UploadInput messages (or UploadAndValidateRequest ones); returns the status name.
 
-        Each message gets an authorization of its own, re-signed as blocks pass. No retry: the stream is consumed.
+        Each message gets an authorization of its own, re-signed as blocks pass; `canary` (an
+        UploadInput) goes first without one. No retry: the stream is consumed.
         """
         rpc = "upload_and_validate"
-        feed = UploadFeed(requests, self.authorizer, self._messages)
+        feed = UploadFeed(requests, self.authorizer, self._messages, canary)
         call = self._channel.stream_unary(
             protocol.method_path(protocol.DAEMON_SERVICE, rpc),
             request_serializer=self._messages.UploadAndValidateRequest.SerializeToString,

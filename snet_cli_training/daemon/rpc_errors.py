@@ -57,7 +57,7 @@ def map_rpc_error(error: grpc.RpcError, *, endpoint: str, rpc: str, model_id: st
         action = _CREATOR_ACTIONS.get(rpc, f"call {rpc} on it")
         return errors.AccessDenied(f"only the model's creator can {action} ({model})", **context)
     if _UPLOAD_BUG_TEXT in details:
-        return errors.DaemonError(
+        return errors.UploadUnsupported(
             f"the daemon at {endpoint} cannot receive uploads (a known bug of snet-daemon v6.2.0-v6.2.3; "
             f"nothing was charged): {details}", **context)
     if code == grpc.StatusCode.RESOURCE_EXHAUSTED:

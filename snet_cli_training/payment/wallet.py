@@ -11,7 +11,8 @@ from snet_cli_training import errors
 from snet_cli_training.daemon.authorization import Signer, recover_signer
 from snet_cli_training.daemon.client import DaemonClient
 from snet_cli_training.daemon.replies import ChannelState
-from snet_cli_training.payment.channels import EXPIRATION_SAFETY_MARGIN, ChannelChoice, FundingPlan, choose_channel
+from snet_cli_training.payment.channels import EXPIRATION_SAFETY_MARGIN, ChannelChoice, choose_channel
+from snet_cli_training.payment.funding import FundingPlan
 from snet_cli_training.payment.claim import channel_state_hash, claim_hash
 from snet_cli_training.services import ServiceGroup
 from snet_cli_training.snetcli import channels as snet_channels

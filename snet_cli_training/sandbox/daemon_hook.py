@@ -37,6 +37,7 @@ class DaemonConfig:
     free_calls: int
     proto_path: str
     provider_private_key: str
+    daemon_behaviour: str = "intended"  # the snet-daemon release the double behaves like (daemon/releases.py)
 
     @property
     def group_id(self) -> bytes:

@@ -31,6 +31,7 @@ class LocalNetwork:
 
     daemon: DaemonHook | None = None
     workdir: Path | None = None
+    daemon_behaviour: str = "intended"  # the snet-daemon release the double behaves like (daemon/releases.py)
     org_id: str = provision.ORG_ID
     service_id: str = provision.SERVICE_ID
     group_name: str = provision.GROUP_NAME
@@ -131,7 +132,8 @@ class LocalNetwork:
             group_id_base64=self.group_id_base64, payment_address=self.provider.address,
             payment_expiration_threshold=provision.PAYMENT_EXPIRATION_THRESHOLD,
             price_in_cogs=provision.PRICE_IN_COGS, free_calls=provision.FREE_CALLS,
-            proto_path=str(self.proto_path), provider_private_key=self.provider.private_key)
+            proto_path=str(self.proto_path), provider_private_key=self.provider.private_key,
+            daemon_behaviour=self.daemon_behaviour)
 
     def _rpc_call(self, method: str, params: list) -> Any:
         request = urllib.request.Request(
@@ -222,8 +224,11 @@ class LocalNetwork:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-daemon", action="store_true", help="start no daemon double")
+    parser.add_argument("--daemon-behaviour", default="intended",
+                        help="the snet-daemon release the double behaves like: intended, v6.0, v6.0-dynamic-pricing, v6.1, v6.2")
     args = parser.parse_args()
-    stack = LocalNetwork(daemon=None if args.no_daemon else default_daemon_hook()).start()
+    stack = LocalNetwork(daemon=None if args.no_daemon else default_daemon_hook(),
+                         daemon_behaviour=args.daemon_behaviour).start()
     print(json.dumps(stack.describe(), indent=2), flush=True)
     for identity in (stack.client, stack.client2, stack.provider):
         print(f"# as {identity.name}: HOME={identity.home} snet ...", flush=True)

@@ -17,6 +17,7 @@ from snet_cli_training.snetcli.translate import arguments, snet_cli, stdout_to
 
 _PACKAGE = re.compile(r"^\s*package\s+([\w.]+)\s*;", re.M)
 _SERVICE = re.compile(r"^\s*service\s+(\w+)\s*\{", re.M)
+_TRAINING_IMPORT = 'import "training.proto";'
 
 
 def resolve_service(session: SnetSession, org_id: str, service_id: str, group_name: str | None = None,
@@ -41,13 +42,23 @@ def resolve_service(session: SnetSession, org_id: str, service_id: str, group_na
                         fixed_price(group))
 
 
-def service_packages(session: SnetSession, org_id: str, service_id: str) -> dict[str, str]:
-    """Short service name → proto package, read from the service spec snet-cli keeps for the service."""
+def _service_protos(session: SnetSession, org_id: str, service_id: str) -> list[str]:
+    """The text of each .proto file of the service spec snet-cli keeps for the service."""
     with snet_cli("find the service's proto files"):
         spec_dir = Path(session.command.get_service_spec_dir(org_id, service_id))
+    protos = sorted(spec_dir.rglob("*.proto")) if spec_dir.is_dir() else []
+    return [proto.read_text(encoding="utf-8", errors="replace") for proto in protos]
+
+
+def service_trains(session: SnetSession, org_id: str, service_id: str) -> bool:
+    """Whether the service's API imports training.proto, the line snet-cli and the SDK detect training by."""
+    return any(_TRAINING_IMPORT in text for text in _service_protos(session, org_id, service_id))
+
+
+def service_packages(session: SnetSession, org_id: str, service_id: str) -> dict[str, str]:
+    """Short service name → proto package, read from the service spec snet-cli keeps for the service."""
     packages: dict[str, str] = {}
-    for proto in sorted(spec_dir.rglob("*.proto")) if spec_dir.is_dir() else []:
-        text = proto.read_text(encoding="utf-8", errors="replace")
+    for text in _service_protos(session, org_id, service_id):
         package = _PACKAGE.search(text)
         for name in _SERVICE.findall(text):
             packages.setdefault(name, package.group(1) if package else "")

@@ -137,6 +137,11 @@ class SnetSession:
         with snet_cli("read the current block from the Ethereum node", errors.ChainUnavailable):
             return int(self.command.w3.eth.block_number)
 
+    def chain_id(self) -> int:
+        """The chain id of the session's Ethereum node."""
+        with snet_cli("read the chain id from the Ethereum node", errors.ChainUnavailable):
+            return int(self.command.w3.eth.chain_id)
+
     def mpe_address(self) -> str:
         """The MultiPartyEscrow address of the session's network."""
         with snet_cli("find the MultiPartyEscrow address"):

@@ -23,6 +23,7 @@ def _control_handler(double: DaemonDouble) -> type:
                 "/models": lambda: [r.raw() for r in list(double.store.models.values())],
                 "/config": double.config.as_dict,
                 "/fault": double.faults.as_dict,
+                "/behaviour": double.behaviour.as_dict,
             }
             self._answer(routes.get(self.path))
 
@@ -33,6 +34,7 @@ def _control_handler(double: DaemonDouble) -> type:
                 "/reset": lambda: {"reset_seconds": double.reset()},
                 "/config": lambda: (double.config.update(body), double.config.as_dict())[1],
                 "/fault": lambda: (double.faults.update(body), double.faults.as_dict())[1],
+                "/behaviour": lambda: (double.behaviour.update(body), double.behaviour.as_dict())[1],
                 "/status": lambda: double.set_status(body["model_id"], body["status"]),
             }
             self._answer(routes.get(self.path))

@@ -21,7 +21,7 @@ class DaemonControl:
             return json.loads(response.read())
 
     def reset(self) -> dict:
-        """Fresh models, journal, payment ledger, faults and config; answers {"reset_seconds": s}."""
+        """Fresh models, journal, payment ledger, faults, config and start-up behaviour; answers {"reset_seconds": s}."""
         return self._call("POST", "/reset", {})
 
     def journal(self) -> list[dict]:
@@ -42,6 +42,15 @@ class DaemonControl:
     def fault(self, **faults: Any) -> dict:
         """drop_stream_after=N, unavailable_once="rpc"|[...], reject_next_dataset=True, stall={"rpc": s}, clear=True."""
         return self._call("POST", "/fault", faults)
+
+    def behave(self, **settings: Any) -> dict:
+        """behaviour="intended"|"v6.0"|"v6.0-dynamic-pricing"|"v6.1"|"v6.2", daemon_version="..." (None: the release's own),
+        blockchain_network="..."; answers what behaviour() does."""
+        return self._call("POST", "/behaviour", settings)
+
+    def behaviour(self) -> dict:
+        """{"behaviour", "daemon_version", "blockchain_network", "crashes": [{"rpc", "cause", ...}]}."""
+        return self._call("GET", "/behaviour")
 
     def set_status(self, model_id: str, status: str | int) -> dict:
         return self._call("POST", "/status", {"model_id": model_id, "status": status})

@@ -10,7 +10,9 @@ import grpc
 
 from snet_cli_training.sandbox.daemon.config import Faults, ProviderConfig
 from snet_cli_training.sandbox.daemon.payment import PaymentGate
+from snet_cli_training.sandbox.daemon.port_split import PortSplitter
 from snet_cli_training.sandbox.daemon.provider import Provider
+from snet_cli_training.sandbox.daemon.releases import Behaviour
 from snet_cli_training.sandbox.daemon.store import ModelStore
 from snet_cli_training.sandbox.protocol import STATUS_NAMES
 
@@ -24,15 +26,18 @@ class DaemonDouble:
     payments: PaymentGate
     config: ProviderConfig
     faults: Faults
+    behaviour: Behaviour
+    splitter: PortSplitter
 
     def reset(self) -> float:
-        """Fresh state (models, journal, ledger, faults, config); returns the seconds it took."""
+        """Fresh state (models, journal, ledger, faults, config, the behaviour it started with); returns the seconds it took."""
         started = time.perf_counter()
         self.store.reset()
         self.provider.reset()
         self.payments.reset()
         self.faults.update({"clear": True})
         self.config.update(ProviderConfig().as_dict())
+        self.behaviour.reset()
         return time.perf_counter() - started
 
     def set_status(self, model_id: str, status: Any) -> dict:

@@ -14,6 +14,7 @@ from snet_cli_training.sandbox.daemon.chain_view import ChainView
 from snet_cli_training.sandbox.daemon.config import Faults, ProviderConfig
 from snet_cli_training.sandbox.daemon.payment import PaymentError, PaymentGate, PaymentRequest, Transaction
 from snet_cli_training.sandbox.daemon.provider import Provider
+from snet_cli_training.sandbox.daemon.releases import Behaviour
 from snet_cli_training.sandbox.daemon.service_spec import ServiceSpec
 from snet_cli_training.sandbox.daemon.store import ModelRecord, ModelStore
 
@@ -24,6 +25,9 @@ BAD_AUTH = "invalid request: bad authorization provided"
 EMPTY_ID = "invalid request: model id can't be empty"
 ACCESS = "unable to access model"
 NOT_OWNER = "error in updating model state: only owner can change the model state"
+# v6.2.x: the handler's first read of an upload after the interceptor's pre-read (docs/daemon-releases.md).
+UPLOAD_PRE_READ_BUG = ("WrapperServerStream: unexpected message type *training.UploadAndValidateRequest, "
+                       "want *codec.GrpcFrame")
 
 
 class Failure(Exception):
@@ -63,10 +67,18 @@ class HandlerBase:
     """The double's parts and the steps its RPC families share; the families are mixins on top of it."""
 
     def __init__(self, chain: ChainView, store: ModelStore, provider: Provider, payments: PaymentGate,
-                 spec: ServiceSpec, config: ProviderConfig, faults: Faults, service_price: int) -> None:
+                 spec: ServiceSpec, config: ProviderConfig, faults: Faults, service_price: int,
+                 behaviour: Behaviour | None = None) -> None:
         self.chain, self.store, self.provider, self.payments = chain, store, provider, payments
         self.spec, self.config, self.faults, self.service_price = spec, config, faults, service_price
+        self.behaviour = behaviour or Behaviour()
         self.m = protocol.messages()
+
+    def _hazard(self, rpc: str, cause: str, intended: Failure) -> Failure:
+        """What to raise where a release's process dies (docs/daemon-releases.md#hazards): the crash, or `intended`."""
+        if not self.behaviour.release.crashes:
+            return intended
+        return Failure(self.behaviour.record_crash(rpc, cause), grpc.StatusCode.UNAVAILABLE)
 
     def _faults(self, rpc: str) -> None:
         seconds = self.faults.stall_seconds(rpc)
@@ -86,13 +98,16 @@ class HandlerBase:
         payment = self.payments.parse(invocation_metadata(context), default_type, allowed)
         return self.payments.begin(payment, price)
 
-    def _training_price(self, kind: str, missing: str) -> Callable[[PaymentRequest], int]:
+    def _training_price(self, kind: str, missing: str, rpc: str) -> Callable[[PaymentRequest], int]:
         def price(payment: PaymentRequest) -> int:
-            # An unknown snet-train-model-id makes daemon v6 dereference a nil model and crash;
-            # the double answers as for a missing header instead.
             record = self.store.get(payment.model_id) if payment.model_id else None
             if record is None:
-                raise Failure(missing, grpc.StatusCode.INTERNAL)
+                failure = Failure(missing, grpc.StatusCode.INTERNAL)
+                if payment.model_id:
+                    # Released daemons dereference the nil model inside payment validation and die;
+                    # intended, it is answered as a missing header is.
+                    failure = self._hazard(rpc, f"unknown snet-train-model-id {payment.model_id}", failure)
+                raise failure
             return record.validate_price if kind == "validate" else record.train_price
         return price
 

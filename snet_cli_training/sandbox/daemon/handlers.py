@@ -11,6 +11,8 @@ from snet_cli_training.sandbox.daemon.service_rpcs import ServiceRpcs
 from snet_cli_training.sandbox.daemon.training_rpcs import TrainingRpcs
 from snet_cli_training.sandbox.daemon.upload import UploadReceiver
 
+HEALTH_SERVICE = "grpc.health.v1.Health"
+
 
 class DaemonHandlers(TrainingRpcs, UploadReceiver, ServiceRpcs):
     """training.Daemon, escrow.PaymentChannelStateService and the proxied service's methods."""
@@ -36,11 +38,18 @@ class DaemonHandlers(TrainingRpcs, UploadReceiver, ServiceRpcs):
             self._upload, request_deserializer=m.UploadAndValidateRequest.FromString,
             response_serializer=m.StatusResponse.SerializeToString)
         state = {"GetChannelState": _unary(self._channel_state, m.ChannelStateRequest, m.ChannelStateReply)}
-        services: dict[str, dict] = {protocol.DAEMON_SERVICE: daemon, protocol.CHANNEL_STATE_SERVICE: state}
+        services: dict[str, dict] = {protocol.DAEMON_SERVICE: daemon, protocol.CHANNEL_STATE_SERVICE: state,
+                                     HEALTH_SERVICE: {"List": grpc.unary_unary_rpc_method_handler(self._health_list)}}
         for method in self.spec.methods:
             services.setdefault(method.service, {})[method.name] = _unary(self._proxied(method), method.request,
                                                                           method.response)
         return [grpc.method_handlers_generic_handler(name, methods) for name, methods in services.items()]
+
+    def _health_list(self, _request: bytes, context: grpc.ServicerContext) -> bytes:
+        """grpc.health.v1.Health/List, which daemon v6.0.0 panics on; the double has no health service otherwise."""
+        if self.behaviour.release.health_list_crashes:
+            context.abort(grpc.StatusCode.UNAVAILABLE, self.behaviour.record_crash("List", "grpc.health.v1.Health/List"))
+        context.abort(grpc.StatusCode.UNIMPLEMENTED, "unknown service grpc.health.v1.Health")
 
 
 def _unary(handler: Callable, request: type, response: type) -> grpc.RpcMethodHandler:

@@ -43,7 +43,8 @@ def launch(config: Any, control_port: int = 0, timeout: float = 30) -> DaemonPro
         "--payment-address", config.payment_address, "--group-id", config.group_id_base64,
         "--service-proto", str(config.proto_path), "--port", str(config.port),
         "--control-port", str(control_port), "--price-cogs", str(config.price_in_cogs),
-        "--expiration-threshold", str(config.payment_expiration_threshold))
+        "--expiration-threshold", str(config.payment_expiration_threshold),
+        "--behaviour", config.daemon_behaviour)
     process = subprocess.Popen(argv, env=child_env(), stdout=subprocess.PIPE, text=True)
     ready: list[str] = []
     reader = threading.Thread(target=lambda: ready.append(process.stdout.readline()), daemon=True)

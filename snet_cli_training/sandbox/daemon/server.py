@@ -2,11 +2,13 @@
 
 Run as ``python -m snet_cli_training.sandbox.daemon.server --rpc URL --mpe 0x.. --payment-address 0x..
 --group-id B64 --service-proto SERVICE.proto [--port 0]
-[--control-port 0] [--price-cogs 10] [--expiration-threshold 100]``.  When ready it prints
-one JSON line ``{"grpc": "http://127.0.0.1:P", "control": "http://127.0.0.1:C"}``.
+[--control-port 0] [--price-cogs 10] [--expiration-threshold 100] [--behaviour intended]
+[--daemon-version V]``.  When ready it prints one JSON line
+``{"grpc": "http://127.0.0.1:P", "control": "http://127.0.0.1:C"}``.  Port P serves gRPC and,
+like snet-daemon, HTTP/1 `GET /heartbeat` (port_split.py).
 
 The control API (HTTP JSON, see control.py; control_client.py is its client): POST /reset, GET /journal,
-GET /models, GET|POST /config, GET|POST /fault, POST /status {model_id, status}.
+GET /models, GET|POST /config, GET|POST /fault, GET|POST /behaviour, POST /status {model_id, status}.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import sys
+import uuid
 from concurrent import futures
 
 import grpc
@@ -24,8 +28,11 @@ from snet_cli_training.sandbox.daemon.config import Faults, ProviderConfig
 from snet_cli_training.sandbox.daemon.control import serve_control
 from snet_cli_training.sandbox.daemon.double import DaemonDouble
 from snet_cli_training.sandbox.daemon.handlers import DaemonHandlers
+from snet_cli_training.sandbox.daemon.heartbeat import daemon_id, heartbeat, http_server
 from snet_cli_training.sandbox.daemon.payment import PaymentGate
+from snet_cli_training.sandbox.daemon.port_split import PortSplitter
 from snet_cli_training.sandbox.daemon.provider import Provider
+from snet_cli_training.sandbox.daemon.releases import BEHAVIOURS, Behaviour
 from snet_cli_training.sandbox.daemon.service_spec import ServiceSpec
 from snet_cli_training.sandbox.daemon.store import ModelStore
 
@@ -39,19 +46,23 @@ FLOW_CONTROL = [("grpc.http2.bdp_probe", 0), ("grpc.http2.lookahead_bytes", 6553
 
 
 def start(rpc: str, mpe: str, payment_address: str, group_id: bytes, service_proto: str, port: int = 0,
-          price_cogs: int = 10, expiration_threshold: int = 100) -> DaemonDouble:
-    """Serve the double on 127.0.0.1:`port` (0: any free port); return its running parts."""
+          price_cogs: int = 10, expiration_threshold: int = 100, behaviour: str = "intended",
+          daemon_version: str | None = None) -> DaemonDouble:
+    """Serve the double on 127.0.0.1:`port` (0: any free port), behaving like `behaviour`; return its running parts."""
     chain = ChainView(rpc, mpe)
-    config, faults = ProviderConfig(), Faults()
+    config, faults, release = ProviderConfig(), Faults(), Behaviour(behaviour, daemon_version)
     store, provider = ModelStore(), Provider(config, faults)
     payments = PaymentGate(chain, mpe, payment_address, group_id, expiration_threshold)
-    handlers = DaemonHandlers(chain, store, provider, payments, ServiceSpec(service_proto), config, faults,
-                              price_cogs)
+    spec = ServiceSpec(service_proto)
+    handlers = DaemonHandlers(chain, store, provider, payments, spec, config, faults, price_cogs, release)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), handlers=handlers.generic_handlers(),
                          options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), *FLOW_CONTROL])
-    bound = server.add_insecure_port(f"127.0.0.1:{port}")
+    private = f"snet-daemon-double-{os.getpid()}-{uuid.uuid4().hex}"
+    server.add_insecure_port(f"unix-abstract:{private}")
     server.start()
-    return DaemonDouble(server, bound, store, provider, payments, config, faults)
+    identity = daemon_id(group_id, payment_address)
+    splitter = PortSplitter(port, private, http_server(lambda: heartbeat(release, config, spec, identity))).start()
+    return DaemonDouble(server, splitter.port, store, provider, payments, config, faults, release, splitter)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -65,9 +76,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--control-port", type=int, default=0)
     parser.add_argument("--price-cogs", type=int, default=10, help="fixed price of the service's own calls")
     parser.add_argument("--expiration-threshold", type=int, default=100, help="payment_expiration_threshold")
+    parser.add_argument("--behaviour", choices=BEHAVIOURS, default="intended",
+                        help="the snet-daemon release to behave like (docs/daemon-releases.md)")
+    parser.add_argument("--daemon-version", help="the heartbeat's daemonVersion (default: the release's own)")
     args = parser.parse_args(argv)
     double = start(args.rpc, args.mpe, args.payment_address, base64.b64decode(args.group_id), args.service_proto,
-                   args.port, args.price_cogs, args.expiration_threshold)
+                   args.port, args.price_cogs, args.expiration_threshold, args.behaviour, args.daemon_version)
     control = serve_control(double, args.control_port)
     print(json.dumps({"grpc": f"http://127.0.0.1:{double.grpc_port}",
                       "control": f"http://127.0.0.1:{control.server_address[1]}"}), flush=True)

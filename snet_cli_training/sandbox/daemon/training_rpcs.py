@@ -27,7 +27,8 @@ class TrainingRpcs(HandlerBase):
                 if price_kind:
                     call.transaction = self._begin_payment(
                         context, "train-call", ("train-call",),
-                        self._training_price(price_kind, "internal error: [trainUnaryValidator] no training model found"))
+                        self._training_price(price_kind, "internal error: [trainUnaryValidator] no training model found",
+                                             rpc))
                 if not self.config.training_enabled:
                     raise Failure(TRAINING_DISABLED)
                 response = fn(request)
@@ -72,9 +73,14 @@ class TrainingRpcs(HandlerBase):
             record.status = self.provider.status(record.model_id, record.status)
 
     def create_model(self, request: Any) -> Any:
+        if not request.HasField("authorization") and self.behaviour.release.typo:
+            raise Failure(NO_AUTH.replace("invalid", "invalud", 1))  # sic: v6.0.0 and older spell it so
         self._authorized(request, "create_model")
+        missing_names = Failure("invalid request: no grpc_service_name or grpc_method_name provided")
+        if not request.HasField("model"):
+            raise self._hazard("create_model", "create_model with model unset", missing_names)
         if not request.model.grpc_service_name or not request.model.grpc_method_name:
-            raise Failure("invalid request: no grpc_service_name or grpc_method_name provided")
+            raise missing_names
         record = self.store.create(request.model, request.authorization.signer_address)
         return self.m.ModelResponse(**record.response_fields())
 
@@ -152,10 +158,10 @@ class TrainingRpcs(HandlerBase):
         if request.model_id:
             record = self.store.get(request.model_id)
             if record is None:
-                # Daemon v6 panics here (nil error's .Error()) and the process dies; the double
-                # answers with an error instead so one bad call doesn't kill the local network.
-                raise Failure("daemon storage error: error in getting data from model storage: "
-                              f"model data doesn't exist for modelID: {request.model_id}")
+                # Released daemons panic here (a nil error's .Error()) and the process dies.
+                raise self._hazard("get_method_metadata", f"get_method_metadata with unknown model id {request.model_id}",
+                                   Failure("daemon storage error: error in getting data from model storage: "
+                                           f"model data doesn't exist for modelID: {request.model_id}"))
             service, method = record.grpc_service_name, record.grpc_method_name
         reply = self.m.MethodMetadata()
         reply.CopyFrom(self.spec.metadata_for(service, method))

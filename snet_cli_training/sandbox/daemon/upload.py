@@ -1,4 +1,9 @@
-"""training.Daemon's upload_and_validate: a paid stream whose every chunk is authorized like the daemon's."""
+"""training.Daemon's upload_and_validate: a paid stream whose every chunk is authorized like the daemon's.
+
+Releases with a pre-reading stream interceptor (releases.py) take the first message before the
+payment headers are read: v6.0 with dynamic pricing and v6.1 then drop it and commit the payment
+for the rest; v6.2 fails the handler's first read and rolls the payment back.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,8 @@ import grpc
 from snet_cli_training.sandbox import protocol
 from snet_cli_training.sandbox.daemon.auth import AuthFailure, check_authorization
 from snet_cli_training.sandbox.daemon.handler_base import (
-    ACCESS, NO_AUTH, TRAINING_DISABLED, UNAVAILABLE, Failure, HandlerBase, RpcCall,
+    ACCESS, NO_AUTH, TRAINING_DISABLED, UNAVAILABLE, UPLOAD_PRE_READ_BUG, Failure, HandlerBase, RpcCall,
 )
-from snet_cli_training.sandbox.daemon.provider import VALIDATING
 
 
 class UploadReceiver(HandlerBase):
@@ -29,19 +33,26 @@ class UploadReceiver(HandlerBase):
             self.chain.web3.provider.make_request("evm_mine", [blocks])
 
     def _upload(self, requests: Iterator[Any], context: grpc.ServicerContext) -> Any:
+        release = self.behaviour.release
         with RpcCall(context) as call:
             self._faults("upload_and_validate")
+            if release.pre_reads and next(requests, None) is None:
+                raise Failure("EOF")  # the interceptor's pre-read met the end of the stream
             call.transaction = self._begin_payment(
                 context, "escrow", ("escrow", "train-call"),
-                self._training_price("validate", "internal error: no training model found"))
+                self._training_price("validate", "internal error: no training model found", "upload_and_validate"))
             if not self.config.training_enabled:
                 raise Failure(TRAINING_DISABLED)
+            if release.pre_reads and not release.drops_first:
+                raise Failure(UPLOAD_PRE_READ_BUG)
             model_id = self._receive_upload(requests, self.faults.take_drop_after())
-            status = self.provider.start_validation(model_id) if model_id else VALIDATING
+            if not model_id:
+                raise self._hazard("upload_and_validate", "a paid upload whose handler received no message",
+                                   Failure("invalid request: the upload stream carried no message"))
+            status = self.provider.start_validation(model_id)
             record = self.store.get(model_id)
-            if record is not None:
-                with self.store.lock:
-                    record.status = status
+            with self.store.lock:
+                record.status = status
             call.transaction.commit(f"{protocol.DAEMON_SERVICE}/upload_and_validate",
                                     call.transaction.payment.model_id or "")
             self._after_commit("upload_and_validate")
@@ -53,6 +64,9 @@ class UploadReceiver(HandlerBase):
         for request in requests:
             if not request.HasField("authorization"):
                 raise Failure(NO_AUTH)
+            if not request.HasField("upload_input"):
+                raise self._hazard("upload_and_validate", "an upload message with upload_input unset",
+                                   Failure("invalid request: no upload input provided"))
             latest = self.chain.latest_block()
             try:
                 check_authorization(request.authorization, "upload_and_validate", lambda block=latest: block)
