@@ -116,12 +116,21 @@ def test_an_upload_interrupted_while_waiting_is_not_paid_again(stack, home, cont
     assert _increments(control) == [("upload_and_validate", VALIDATE_PRICE)] * 2
 
 
-def test_a_store_that_cannot_be_written_after_paying_says_paid_and_the_rerun_does_not_pay(stack, home, control):
+def test_a_store_that_cannot_be_written_after_paying_says_paid_and_the_rerun_does_not_pay(stack, home, control,
+                                                                                          monkeypatch):
     model_id = create_model(home, stack, "store broken")["model_id"]
     lock = home / ".snet" / "training" / ".models.json.lock"
-    lock.unlink(missing_ok=True)
-    lock.mkdir()
+    from snet_cli_training.commands.context import Context
+
+    def record_status(ctx, known, status):  # the store's lock turns unusable once the daemon has accepted the payment
+        lock.unlink(missing_ok=True)
+        lock.mkdir()
+        return original(ctx, known, status)
+
+    original = Context.remember_status
+    monkeypatch.setattr(Context, "remember_status", record_status)
     broken = training(home, "validate", model_id, "--link", LINK, "-y")
+    monkeypatch.undo()
     assert broken.returncode == ExitStatus.ERROR
     line = broken.stderr.strip().splitlines()[-1]
     assert line.startswith(f"ERROR: paid {VALIDATE_PRICE} cogs for validation of model {model_id}") and \
@@ -131,6 +140,15 @@ def test_a_store_that_cannot_be_written_after_paying_says_paid_and_the_rerun_doe
     rerun = training(home, "validate", model_id, "--link", LINK, "-y")
     assert ok_json(rerun)["paid"] is False and "not paying again" in rerun.stderr
     assert _increments(control) == [("validate_model", VALIDATE_PRICE)]
+
+
+def test_a_store_that_cannot_be_written_before_paying_stops_before_paying(stack, home, control):
+    model_id = create_model(home, stack, "store broken early")["model_id"]
+    lock = home / ".snet" / "training" / ".models.json.lock"
+    lock.unlink(missing_ok=True)
+    lock.mkdir()
+    error = failed(training(home, "validate", model_id, "--link", LINK, "-y"))
+    assert "cannot lock" in error and control.journal() == []
 
 
 def test_a_group_writable_journal_is_repaired_not_discarded(stack, home, control):
