@@ -1,0 +1,121 @@
+"""Hostile and unusual datasets: each case once made the check hang, crash, misjudge or mislead."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from snet_cli_training.dataset.check import check_dataset
+from snet_cli_training.dataset.requirements import MethodLimits
+
+BLOCK = 512
+
+
+class Hang(BaseException):
+    """Raised into code that ran too long; a BaseException, so that no `except Exception` in the code can swallow it."""
+
+
+@contextlib.contextmanager
+def time_bound(seconds: float) -> Iterator[None]:
+    """Fail instead of hanging: SIGALRM interrupts a loop that would not end (a running pytest-timeout alarm is kept)."""
+    def expired(signum, frame):
+        raise Hang(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    started = time.monotonic()
+    outer_delay, outer_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        remaining = max(outer_delay - (time.monotonic() - started), 0.001) if outer_delay else 0
+        signal.setitimer(signal.ITIMER_REAL, remaining, outer_interval)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def tar_header(name: bytes, size: int | bytes, kind: bytes = b"0", magic: bytes = b"ustar\x0000") -> bytes:
+    """One tar header block, checksum included; SIZE as a number (octal) or as the raw 12-byte field."""
+    size_field = size if isinstance(size, bytes) else b"%011o\0" % size
+    block = bytearray(BLOCK)
+    block[0:len(name)] = name
+    block[100:108] = b"0000644\0"
+    block[124:136] = size_field
+    block[136:148] = b"00000000000\0"
+    block[156:157] = kind
+    block[257:265] = magic
+    block[148:156] = b" " * 8
+    block[148:156] = b"%06o\0 " % sum(block)
+    return bytes(block)
+
+
+def tar_data(data: bytes) -> bytes:
+    return data + bytes(-len(data) % BLOCK)
+
+
+def pax_records(**records: str) -> bytes:
+    """`LENGTH KEY=VALUE\\n` records, each LENGTH counting the whole record."""
+    out = b""
+    for key, value in records.items():
+        body = f" {key}={value}\n".encode()
+        length = len(body) + 1
+        while len(str(length)) + len(body) != length:
+            length += 1
+        out += str(length).encode() + body
+    return out
+
+
+def base256(value: int) -> bytes:
+    """A 12-byte GNU base-256 number field (0xFF first when negative)."""
+    return (b"\xff" if value < 0 else b"\x80") + (value % 256 ** 11).to_bytes(11, "big")
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def codes(path: Path, limits: MethodLimits | None = None) -> list[str]:
+    with time_bound(10):
+        return [violation.code for violation in check_dataset(str(path), limits or MethodLimits()).violations]
+
+
+# Tar sizes that would send a reader backwards
+
+
+def negative_size_tars(tmp_path: Path) -> dict[str, Path]:
+    """Tars whose size field points one block back, at the header itself: a reader that trusts it reads that header forever."""
+    first = tar_header(b"first.txt", 0)
+    after = tar_header(b"after.txt", 3) + tar_data(b"abc") + bytes(2 * BLOCK)
+    pax_local = tar_header(b"././@PaxHeader", len(pax_records(size="-1536")), b"x") + tar_data(pax_records(size="-1536"))
+    pax_global = tar_header(b"././@PaxHeader", len(pax_records(size="-1536")), b"g") + tar_data(pax_records(size="-1536"))
+    return {
+        "base-256": write(tmp_path / "b256.tar", first + tar_header(b"a.txt", base256(-BLOCK)) + after),
+        "octal": write(tmp_path / "octal.tar", first + tar_header(b"a.txt", b"-0001000\0\0\0\0") + after),
+        "pax": write(tmp_path / "pax.tar", first + pax_local + tar_header(b"a.txt", 0) + after),
+        "pax global": write(tmp_path / "paxg.tar", first + pax_global + tar_header(b"a.txt", 0) + after),
+    }
+
+
+@pytest.mark.parametrize("variant", ["base-256", "octal", "pax", "pax global"])
+def test_a_negative_tar_size_is_corrupt_at_once(tmp_path, variant):
+    path = negative_size_tars(tmp_path)[variant]
+    with time_bound(10):
+        report = check_dataset(str(path), MethodLimits())
+    assert [violation.code for violation in report.violations] == ["corrupt_archive"]
+    assert "negative" in report.violations[0].message
+
+
+def test_a_negative_size_in_a_compressed_tar_is_corrupt_at_once(tmp_path):
+    import gzip
+
+    path = write(tmp_path / "n.tar.gz", gzip.compress(negative_size_tars(tmp_path)["base-256"].read_bytes()))
+    assert codes(path) == ["corrupt_archive"]
+
+
+def test_a_huge_pax_header_is_refused_before_it_is_read(tmp_path):
+    path = write(tmp_path / "h.tar", tar_header(b"././@PaxHeader", 1 << 40, b"x") + bytes(BLOCK))
+    assert codes(path) == ["corrupt_archive"]
