@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from snet_cli_training.dataset.check import check_dataset
+from snet_cli_training.dataset.packing import PreparedDataset
 from snet_cli_training.dataset.requirements import MethodLimits
+from snet_cli_training.errors import DatasetPathError
 
 BLOCK = 512
 
@@ -119,3 +121,12 @@ def test_a_negative_size_in_a_compressed_tar_is_corrupt_at_once(tmp_path):
 def test_a_huge_pax_header_is_refused_before_it_is_read(tmp_path):
     path = write(tmp_path / "h.tar", tar_header(b"././@PaxHeader", 1 << 40, b"x") + bytes(BLOCK))
     assert codes(path) == ["corrupt_archive"]
+
+
+def test_an_empty_path_is_an_error_not_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.txt").write_text("x")
+    with pytest.raises(DatasetPathError, match="^dataset path is empty$"):
+        check_dataset("", MethodLimits())
+    with pytest.raises(DatasetPathError, match="^dataset path is empty$"), PreparedDataset(""):
+        pytest.fail("an empty path was prepared")

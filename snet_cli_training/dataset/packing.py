@@ -57,6 +57,8 @@ class PreparedDataset:
         raise CorruptArchive("not a zip or tar archive")
 
     def _prepare(self) -> None:
+        if not self.path:  # pathlib turns "" into ".": an empty argument must not mean the current folder
+            raise DatasetPathError("dataset path is empty")
         mode = _stat(self.path).st_mode
         if stat.S_ISDIR(mode):
             self.is_directory = True
