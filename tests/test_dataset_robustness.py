@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -130,3 +132,14 @@ def test_an_empty_path_is_an_error_not_the_current_folder(tmp_path, monkeypatch)
         check_dataset("", MethodLimits())
     with pytest.raises(DatasetPathError, match="^dataset path is empty$"), PreparedDataset(""):
         pytest.fail("an empty path was prepared")
+
+
+def test_a_file_name_that_is_not_utf8_is_named_when_a_zip_cannot_hold_it(tmp_path):
+    root = tmp_path / "data"
+    (root / "sub").mkdir(parents=True)
+    (root / "ok.txt").write_text("x")
+    (root / "sub" / os.fsdecode(b"\xff.txt")).write_text("y")
+    with pytest.raises(DatasetPathError, match=re.escape("cannot pack b'sub/\\xff.txt'")):
+        check_dataset(str(root), MethodLimits())
+    report = check_dataset(str(root), MethodLimits(dataset_type=("tar",)))  # a tar holds any bytes
+    assert (report.ok, report.format, report.files) == (True, "tar", 2)

@@ -34,7 +34,7 @@ class LeftOut(NamedTuple):
 def pack_folder(root: str, fmt: str, out: BinaryIO) -> list[LeftOut]:
     """Write the regular files under ROOT, in sorted order, as a FMT archive (zip, tar.gz or tar) to OUT; what it left out."""
     left_out: list[LeftOut] = []
-    files = _regular_files(root, left_out)
+    files = _regular_files(root, left_out, zip_names=fmt == "zip")
     try:
         if fmt == "zip":
             with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, strict_timestamps=False) as archive:
@@ -45,12 +45,12 @@ def pack_folder(root: str, fmt: str, out: BinaryIO) -> list[LeftOut]:
                 _write_tar(files, compressed)
         else:
             _write_tar(files, out)
-    except (OSError, UnicodeError) as exc:
+    except OSError as exc:
         raise DatasetPathError(f"cannot read dataset {root}: {exc}") from exc
     return left_out
 
 
-def _regular_files(root: str, left_out: list[LeftOut]) -> Iterator[tuple[str, str]]:
+def _regular_files(root: str, left_out: list[LeftOut], *, zip_names: bool) -> Iterator[tuple[str, str]]:
     """(archive name, path) of each regular file; LEFT_OUT receives the rest as it is met."""
     packed = 0
     for name, entry in walk(root):
@@ -58,6 +58,10 @@ def _regular_files(root: str, left_out: list[LeftOut]) -> Iterator[tuple[str, st
         if what:
             left_out.append(LeftOut(packed, printable_name(name), SYMLINK if entry.is_symlink() else OTHER, what))
             continue
+        if zip_names and not _is_utf8(name):
+            # Zip names are UTF-8 (or cp437): stop and say which file, rather than drop a file from the dataset.
+            raise DatasetPathError(f"cannot pack {os.fsencode(name)!r} from {root} as zip: its name is not valid UTF-8, "
+                                   "which a zip archive cannot hold; rename the file (or use a method that takes tar datasets)")
         packed += 1
         yield name, entry.path
 
@@ -80,6 +84,14 @@ def walk(root: str, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
 def printable_name(name: str) -> str:
     """A folder name as a report can print it: bytes that are not UTF-8 become U+FFFD, as archive readers do."""
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _not_regular(entry: os.DirEntry[str]) -> str:
