@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -143,3 +144,26 @@ def test_a_file_name_that_is_not_utf8_is_named_when_a_zip_cannot_hold_it(tmp_pat
         check_dataset(str(root), MethodLimits())
     report = check_dataset(str(root), MethodLimits(dataset_type=("tar",)))  # a tar holds any bytes
     assert (report.ok, report.format, report.files) == (True, "tar", 2)
+
+
+def test_fifos_and_sockets_in_a_folder_are_skipped_with_a_warning(tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "a.txt").write_text("x")
+    os.mkfifo(root / "pipe")
+    monkeypatch.chdir(root)  # a socket's path must be short
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind("sock")
+        report = check_dataset(str(root), MethodLimits())
+    assert (report.ok, report.files, report.violations) == (True, 1, ())
+    assert report.warnings == [
+        "skipped `pipe`: it is a FIFO, and the archive upload builds holds regular files only",
+        "skipped `sock`: it is a socket, and the archive upload builds holds regular files only",
+    ]
+    assert "warnings" not in report.to_dict(), "the JSON report keeps the shape CLI.md gives it"
+
+
+def test_a_fifo_inside_an_archive_is_still_unsafe(tmp_path):
+    path = write(tmp_path / "f.tar", tar_header(b"a.txt", 0) + tar_header(b"pipe", 0, b"6") + bytes(2 * BLOCK))
+    report = check_dataset(str(path), MethodLimits())
+    assert [(v.code, v.file) for v in report.violations] == [("unsafe_path", "pipe")] and report.warnings == []
