@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import lzma
 import os
 import re
 import signal
@@ -167,3 +168,27 @@ def test_a_fifo_inside_an_archive_is_still_unsafe(tmp_path):
     path = write(tmp_path / "f.tar", tar_header(b"a.txt", 0) + tar_header(b"pipe", 0, b"6") + bytes(2 * BLOCK))
     report = check_dataset(str(path), MethodLimits())
     assert [(v.code, v.file) for v in report.violations] == [("unsafe_path", "pipe")] and report.warnings == []
+
+
+# Valid archives once called corrupt
+
+
+def small_tar(name: bytes = b"a.txt") -> bytes:
+    return tar_header(name, 3) + tar_data(b"abc") + bytes(2 * BLOCK)
+
+
+@pytest.mark.parametrize(("tail", "valid"), [
+    (b"", True), (b"\0" * 4, True), (b"\0" * 12, True),
+    (b"\0" * 3, False), (b"junk", False),  # as `xz -t` judges them
+])
+def test_xz_stream_padding_is_valid_as_xz_t_says(tmp_path, tail, valid):
+    path = write(tmp_path / "d.tar.xz", lzma.compress(small_tar(), format=lzma.FORMAT_XZ) + tail)
+    assert codes(path) == ([] if valid else ["corrupt_archive"])
+
+
+def test_concatenated_xz_streams_with_padding_between_are_one_tar(tmp_path):
+    data = small_tar(b"a.txt")[:-2 * BLOCK] + small_tar(b"b.txt")
+    half = len(data) // 2
+    path = write(tmp_path / "d.bin", lzma.compress(data[:half]) + bytes(8) + lzma.compress(data[half:]) + bytes(4))
+    report = check_dataset(str(path), MethodLimits())
+    assert (report.ok, report.format, report.files) == (True, "tar.xz", 2)

@@ -54,7 +54,7 @@ class Codec(NamedTuple):
 CODECS = {
     "tar.gz": Codec(b"\x1f\x8b", _Inflater, 1, "Not a gzipped file ({start!r})"),  # as the gzip module words it
     "tar.bz2": Codec(b"BZh", bz2.BZ2Decompressor, 0, ""),
-    "tar.xz": Codec(b"\xfd7zXZ\x00", lambda: lzma.LZMADecompressor(lzma.FORMAT_XZ), 0, "unexpected bytes after the xz stream"),
+    "tar.xz": Codec(b"\xfd7zXZ\x00", lambda: lzma.LZMADecompressor(lzma.FORMAT_XZ), 4, "unexpected bytes after the xz stream"),
 }
 
 
