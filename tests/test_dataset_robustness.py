@@ -192,3 +192,12 @@ def test_concatenated_xz_streams_with_padding_between_are_one_tar(tmp_path):
     path = write(tmp_path / "d.bin", lzma.compress(data[:half]) + bytes(8) + lzma.compress(data[half:]) + bytes(4))
     report = check_dataset(str(path), MethodLimits())
     assert (report.ok, report.format, report.files) == (True, "tar.xz", 2)
+
+
+def test_a_v7_tar_without_ustar_magic_or_suffix_is_found_by_its_checksum(tmp_path):
+    v7 = (tar_header(b"dir/", 0, b"\0", magic=bytes(8)) + tar_header(b"dir/a.txt", 3, b"\0", magic=bytes(8))
+          + tar_data(b"abc") + bytes(2 * BLOCK))
+    report = check_dataset(str(write(tmp_path / "data.bin", v7)), MethodLimits(dataset_files_type=("txt",)))
+    assert (report.ok, report.format, report.files, report.total_uncompressed_bytes) == (True, "tar", 1, 3)
+    for name, data in (("zeros.bin", bytes(4 * BLOCK)), ("text.bin", b"hello world\n" * 100)):
+        assert check_dataset(str(write(tmp_path / name, data)), MethodLimits()).format == "unknown"

@@ -40,8 +40,8 @@ def tar_batches(path: str, fmt: str) -> Iterator[Batch]:
 
 
 def is_tar_header(block: bytes) -> bool:
-    """Whether BLOCK is a tar header: it has the ustar magic."""
-    return block[257:262] == b"ustar"
+    """Whether BLOCK is a tar header: the ustar magic, or (old v7 archives have none) a valid checksum."""
+    return block[257:262] == b"ustar" or _problem(block) is None
 
 
 def _raw_chunks(raw: BinaryIO) -> Iterator[bytes]:
