@@ -8,7 +8,9 @@ import os
 import re
 import signal
 import socket
+import struct
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -201,3 +203,13 @@ def test_a_v7_tar_without_ustar_magic_or_suffix_is_found_by_its_checksum(tmp_pat
     assert (report.ok, report.format, report.files, report.total_uncompressed_bytes) == (True, "tar", 1, 3)
     for name, data in (("zeros.bin", bytes(4 * BLOCK)), ("text.bin", b"hello world\n" * 100)):
         assert check_dataset(str(write(tmp_path / name, data)), MethodLimits()).format == "unknown"
+
+
+def test_a_gzipped_tar_with_a_long_gzip_file_name_and_no_suffix_is_found(tmp_path):
+    data = small_tar()
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    body = deflate.compress(data) + deflate.flush()
+    fname = b"n" * (2 << 20)  # the FNAME field of the gzip header: 2 MiB before the first compressed byte
+    gzipped = b"\x1f\x8b\x08\x08" + bytes(4) + b"\x00\xff" + fname + b"\0" + body + struct.pack("<LL", zlib.crc32(data), len(data))
+    report = check_dataset(str(write(tmp_path / "data.bin", gzipped)), MethodLimits())
+    assert (report.ok, report.format, report.files) == (True, "tar.gz", 1)
