@@ -10,6 +10,7 @@ import signal
 import socket
 import struct
 import time
+import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -213,3 +214,15 @@ def test_a_gzipped_tar_with_a_long_gzip_file_name_and_no_suffix_is_found(tmp_pat
     gzipped = b"\x1f\x8b\x08\x08" + bytes(4) + b"\x00\xff" + fname + b"\0" + body + struct.pack("<LL", zlib.crc32(data), len(data))
     report = check_dataset(str(write(tmp_path / "data.bin", gzipped)), MethodLimits())
     assert (report.ok, report.format, report.files) == (True, "tar.gz", 1)
+
+
+@pytest.mark.parametrize(("system", "expected"), [(0, []), (3, ["link_entry", "unsafe_path"])])
+def test_zip_mode_bits_count_only_when_a_unix_system_made_the_entry(tmp_path, system, expected):
+    path = tmp_path / "photos.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, mode in (("a.jpg", 0o120777), ("b.jpg", 0o010644), ("c.jpg", 0o100644)):  # as a symlink, a FIFO, a file
+            info = zipfile.ZipInfo(name)
+            info.create_system = system  # 0: FAT (MS-DOS, Windows), whose attributes carry no unix mode
+            info.external_attr = mode << 16 | 0x20
+            archive.writestr(info, b"jpeg")
+    assert codes(path) == expected

@@ -31,6 +31,7 @@ _MAX_COMMENT = 0xFFFF
 _CHUNK = 1 << 18  # of the central directory per batch: ~4,000 entries, a few MB at most
 _WINDOW = 1 << 16
 _U32 = 0xFFFFFFFF
+_UNIX = 3  # the creator system whose external attributes hold a unix mode (FAT's, system 0, hold DOS flags)
 _ENCRYPTED, _DATA_DESCRIPTOR, _UTF8 = 0x1, 0x8, 0x800
 # File-type bits of a unix mode (external attributes >> 16) shifted down: 0 (none given) or a regular file.
 _PLAIN_TYPES = (0, stat.S_IFREG >> 12)
@@ -144,7 +145,7 @@ def _parse_records(buffer: bytes, final: bool, buffer_start: int) -> tuple[Batch
         if size - offset < _CENTRAL_SIZE:
             error = "truncated zip central directory"
             break
-        signature, _, flags, _, csize, usize, name_length, extra_length, comment_length, attributes, local = unpack(buffer, offset)
+        signature, system, flags, _, csize, usize, name_length, extra_length, comment_length, attributes, local = unpack(buffer, offset)
         name_start = offset + _CENTRAL_SIZE
         name_end = name_start + name_length
         record_end = name_end + extra_length + comment_length
@@ -162,7 +163,7 @@ def _parse_records(buffer: bytes, final: bool, buffer_start: int) -> tuple[Batch
             except CorruptArchive as exc:
                 error = str(exc)
                 break
-        if attributes >> 28 in plain_types:
+        if system != _UNIX or attributes >> 28 in plain_types:
             add_kind(DIRECTORY if name[-1:] == "/" else FILE)
         else:
             add_kind(_unix_kind(name, attributes))
@@ -193,7 +194,7 @@ def _zip64_sizes(extra: bytes, usize: int, csize: int, local_offset: int, name: 
 
 
 def _unix_kind(name: str, attributes: int) -> str:
-    """The kind the unix mode bits of the external attributes give."""
+    """The kind the unix mode bits of the external attributes give (of an entry a unix system made)."""
     file_type = stat.S_IFMT(attributes >> 16)
     if file_type == stat.S_IFLNK:
         return SYMLINK
