@@ -226,3 +226,36 @@ def test_zip_mode_bits_count_only_when_a_unix_system_made_the_entry(tmp_path, sy
             info.external_attr = mode << 16 | 0x20
             archive.writestr(info, b"jpeg")
     assert codes(path) == expected
+
+
+# Names that would write on the terminal
+
+
+def test_a_name_cannot_forge_lines_in_the_human_report(tmp_path):
+    forged = "evil\n\tToo big dataset size: 999.0 MB > 10 MB\n.jpg"
+    names = [forged, "\x1b[2K\rtab\there.jpg", "bidi\u202egnp.jpg"]
+    path = tmp_path / "d.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in names:
+            archive.writestr(name, b"x")
+    report = check_dataset(str(path), MethodLimits(dataset_files_type=("png",)))
+    lines = report.text().split("\n")
+    assert len(lines) == 1 + len(names) and "\tToo big dataset size: 999.0 MB > 10 MB" not in lines
+    assert lines[1:] == [
+        "\tWrong file type: `jpg` in file: `evil\\n\\tToo big dataset size: 999.0 MB > 10 MB\\n.jpg`. Allowed file types: png",
+        "\tWrong file type: `jpg` in file: `\\x1b[2K\\rtab\\there.jpg`. Allowed file types: png",
+        "\tWrong file type: `jpg` in file: `bidi\\u202egnp.jpg`. Allowed file types: png",
+    ]
+    violations = report.to_dict()["violations"]
+    assert [violation["file"] for violation in violations] == names, "JSON keeps the real names"
+    assert violations[0]["message"] == f"Wrong file type: `jpg` in file: `{forged}`. Allowed file types: png"
+
+
+def test_a_warning_cannot_forge_lines_either(tmp_path):
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "a.txt").write_text("x")
+    os.mkfifo(root / "p\nERROR: q")
+    assert check_dataset(str(root), MethodLimits()).warnings == [
+        "skipped `p\\nERROR: q`: it is a FIFO, and the archive upload builds holds regular files only",
+    ]

@@ -15,7 +15,7 @@ from snet_cli_training.dataset.formats import UNKNOWN_FORMAT
 from snet_cli_training.dataset.packing import PreparedDataset
 from snet_cli_training.dataset.requirements import MethodLimits, dataset_schema
 from snet_cli_training.dataset.rules import EntryRules, manifest_violations
-from snet_cli_training.dataset.violations import DatasetViolation, corrupt_archive
+from snet_cli_training.dataset.violations import DatasetViolation, corrupt_archive, printable
 
 _DATASET_ORDER = ("wrong_dataset_type", "dataset_too_big", "too_many_files", "empty_dataset")
 
@@ -50,9 +50,12 @@ class DatasetReport:
         }
 
     def text(self) -> str:
-        """Human text: a YAML summary in snet-cli's style when ok, else `Dataset check failed:` and one tab-indented line per violation."""
+        """Human text: a YAML summary in snet-cli's style when ok, else `Dataset check failed:` and one tab-indented line per violation.
+
+        Control characters are escaped (the wording has none, names may), so that no name can forge a line.
+        """
         if not self.ok:
-            return "\n".join(["Dataset check failed:", *("\t" + violation.message for violation in self.violations)])
+            return "\n".join(["Dataset check failed:", *("\t" + printable(violation.message) for violation in self.violations)])
         facts = self.to_dict()
         del facts["violations"]
         text = yaml.safe_dump(facts, default_flow_style=False, indent=4, sort_keys=False, allow_unicode=True)
@@ -122,4 +125,4 @@ def _with_links(batches: Iterator[Batch], links: list[LeftOut]) -> Iterator[Batc
 
 
 def _skipped(item: LeftOut) -> str:
-    return f"skipped `{item.name}`: it is {item.what}, and the archive upload builds holds regular files only"
+    return f"skipped `{printable(item.name)}`: it is {item.what}, and the archive upload builds holds regular files only"
