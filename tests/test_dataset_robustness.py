@@ -46,7 +46,7 @@ def time_bound(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def tar_header(name: bytes, size: int | bytes, kind: bytes = b"0", magic: bytes = b"ustar\x0000") -> bytes:
+def tar_header(name: bytes, size: int | bytes, kind: bytes = b"0", magic: bytes = b"ustar\x0000", prefix: bytes = b"") -> bytes:
     """One tar header block, checksum included; SIZE as a number (octal) or as the raw 12-byte field."""
     size_field = size if isinstance(size, bytes) else b"%011o\0" % size
     block = bytearray(BLOCK)
@@ -56,6 +56,7 @@ def tar_header(name: bytes, size: int | bytes, kind: bytes = b"0", magic: bytes 
     block[136:148] = b"00000000000\0"
     block[156:157] = kind
     block[257:265] = magic
+    block[345:345 + len(prefix)] = prefix
     block[148:156] = b" " * 8
     block[148:156] = b"%06o\0 " % sum(block)
     return bytes(block)
