@@ -76,11 +76,11 @@ class PreparedDataset:
 
     def _pack(self) -> None:
         base = os.path.basename(os.path.abspath(self.path)) or "dataset"
-        self._temp_dir = tempfile.mkdtemp(prefix="snet-training-upload-")
-        self.archive_path = os.path.join(self._temp_dir, f"{base}.{self.format}")
+        self._temp_dir = temp_dir = tempfile.mkdtemp(prefix="snet-training-upload-")
+        self.archive_path = os.path.join(temp_dir, f"{base}.{self.format}")
         descriptor = os.open(self.archive_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with open(descriptor, "wb") as out:
-            self.left_out = folder.pack_folder(self.path, self.format, out)
+            self.left_out = folder.pack_folder(self.path, self.format, out, not_this=temp_dir)
 
     def _remove_temp_dir(self) -> None:
         temp_dir, self._temp_dir = self._temp_dir, None
