@@ -21,10 +21,11 @@ class PreparedDataset:
     """`with PreparedDataset(path, dataset_types) as prepared:` the file to check and send is `prepared.archive_path`.
 
     For an archive file that is the file itself. A folder is packed, once, into a private
-    temporary file named `<folder name>.<format>` (the first of zip, tar.gz, tar that
-    DATASET_TYPES allows); `left_out` lists what the folder holds that the archive does not
-    (links, special files). The temporary folder is removed on exit, however the block ends,
-    and when packing itself fails or is interrupted.
+    temporary file (0600, in a 0700 folder) named `<folder name>.<format>`, the format being
+    the first of zip, tar.gz, tar that DATASET_TYPES allows. Also set on entry: `path` (as
+    given), `format`, `is_directory`, `size_bytes` (of the archive) and `left_out` (what the
+    folder holds that the archive does not: links, special files). The temporary folder is
+    removed on exit, however the block ends, and when packing itself fails or is interrupted.
     """
 
     def __init__(self, path: str | os.PathLike[str], dataset_types: Sequence[str] = ()) -> None:
