@@ -161,17 +161,17 @@ def test_fifos_and_sockets_in_a_folder_are_skipped_with_a_warning(tmp_path, monk
         server.bind("sock")
         report = check_dataset(str(root), MethodLimits())
     assert (report.ok, report.files, report.violations) == (True, 1, ())
-    assert report.warnings == [
+    assert report.warnings == (
         "skipped `pipe`: it is a FIFO, and the archive upload builds holds regular files only",
         "skipped `sock`: it is a socket, and the archive upload builds holds regular files only",
-    ]
+    )
     assert "warnings" not in report.to_dict(), "the JSON report keeps the shape CLI.md gives it"
 
 
 def test_a_fifo_inside_an_archive_is_still_unsafe(tmp_path):
     path = write(tmp_path / "f.tar", tar_header(b"a.txt", 0) + tar_header(b"pipe", 0, b"6") + bytes(2 * BLOCK))
     report = check_dataset(str(path), MethodLimits())
-    assert [(v.code, v.file) for v in report.violations] == [("unsafe_path", "pipe")] and report.warnings == []
+    assert [(v.code, v.file) for v in report.violations] == [("unsafe_path", "pipe")] and report.warnings == ()
 
 
 # Valid archives once called corrupt
@@ -257,6 +257,6 @@ def test_a_warning_cannot_forge_lines_either(tmp_path):
     root.mkdir()
     (root / "a.txt").write_text("x")
     os.mkfifo(root / "p\nERROR: q")
-    assert check_dataset(str(root), MethodLimits()).warnings == [
+    assert check_dataset(str(root), MethodLimits()).warnings == (
         "skipped `p\\nERROR: q`: it is a FIFO, and the archive upload builds holds regular files only",
-    ]
+    )

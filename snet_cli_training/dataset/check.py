@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -30,7 +30,7 @@ class DatasetReport:
     files: int
     total_uncompressed_bytes: int
     violations: tuple[DatasetViolation, ...]
-    warnings: list[str] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -100,7 +100,7 @@ def check_prepared(prepared: PreparedDataset, limits: MethodLimits) -> DatasetRe
         total_uncompressed_bytes=total,
         violations=tuple(dataset_violations + corruption + entry_violations),
         # FIFOs, sockets and devices are not in the archive, so they cannot harm whoever extracts it.
-        warnings=[_skipped(item) for item in prepared.left_out if item.kind != SYMLINK],
+        warnings=tuple(_skipped(item) for item in prepared.left_out if item.kind != SYMLINK),
     )
 
 
