@@ -15,6 +15,7 @@ from snet_cli_training.dataset.check import check_dataset, check_prepared
 from snet_cli_training.dataset.formats import detect_format
 from snet_cli_training.dataset.packing import PreparedDataset
 from snet_cli_training.dataset.requirements import MethodLimits
+from tests.test_dataset_robustness import time_bound
 
 
 @pytest.fixture(autouse=True)
@@ -70,7 +71,7 @@ def test_the_packed_archive_is_removed_when_the_consumer_raises(tmp_path, privat
 
 
 def test_ctrl_c_while_packing_leaves_nothing_behind(tmp_path, private_tempdir, monkeypatch):
-    def interrupted(root, fmt, out):
+    def interrupted(root, fmt, out, **options):
         out.write(b"PK partial")
         raise KeyboardInterrupt
 
@@ -94,9 +95,9 @@ def test_a_folder_is_packed_once_for_the_check_and_the_upload(tmp_path, monkeypa
     packings = []
     real_pack = folder.pack_folder
 
-    def counting_pack(root, fmt, out):
+    def counting_pack(root, fmt, out, **options):
         packings.append(root)
-        return real_pack(root, fmt, out)
+        return real_pack(root, fmt, out, **options)
 
     monkeypatch.setattr(folder, "pack_folder", counting_pack)
     limits = MethodLimits(dataset_files_type=("txt", "png"))
@@ -106,3 +107,13 @@ def test_a_folder_is_packed_once_for_the_check_and_the_upload(tmp_path, monkeypa
     assert report.ok and (report.files, report.size_bytes, report.format) == (2, len(sent), "zip")
     assert len(packings) == 1
     assert check_dataset(str(tmp_path / "d"), limits).to_dict() == report.to_dict()
+
+
+def test_a_folder_that_holds_the_temporary_folder_is_packed_without_it(tmp_path, monkeypatch):
+    root = make_tree(tmp_path / "home")
+    (root / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root / "tmp"))  # say, `check-dataset ~` with TMPDIR=~/tmp
+    with time_bound(20), PreparedDataset(root) as prepared:
+        with zipfile.ZipFile(prepared.archive_path) as archive:
+            assert archive.namelist() == ["a.txt", "b/c.png"], "the archive being written is not packed into itself"
+    assert list((root / "tmp").iterdir()) == []

@@ -8,20 +8,20 @@ from typing import Any
 
 from snet_cli_training.console import render
 
-from snet_cli_training.dataset.entries import Batch, CorruptArchive, Entry
+from snet_cli_training.dataset.entries import SYMLINK, Batch, CorruptArchive, Entry
 from snet_cli_training.dataset.folder import LeftOut
 from snet_cli_training.dataset.formats import UNKNOWN_FORMAT
 from snet_cli_training.dataset.packing import PreparedDataset
 from snet_cli_training.dataset.requirements import MethodLimits, dataset_schema
 from snet_cli_training.dataset.rules import EntryRules, manifest_violations
-from snet_cli_training.dataset.violations import DatasetViolation, corrupt_archive
+from snet_cli_training.dataset.violations import DatasetViolation, corrupt_archive, printable
 
 _DATASET_ORDER = ("wrong_dataset_type", "dataset_too_big", "too_many_files", "empty_dataset")
 
 
 @dataclass(frozen=True)
 class DatasetReport:
-    """The result of a dataset check: the dataset report (docs/commands.md#dataset-report)."""
+    """The result of a dataset check: the dataset report (docs/commands.md#dataset-report), and warnings for stderr."""
 
     path: str
     format: str
@@ -37,7 +37,7 @@ class DatasetReport:
         return not self.violations
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON dataset report."""
+        """The JSON dataset report (warnings are not part of it)."""
         return {
             "ok": self.ok,
             "path": self.path,
@@ -49,9 +49,12 @@ class DatasetReport:
         }
 
     def text(self) -> str:
-        """Human text: a YAML summary in snet-cli's style when ok, else `Dataset check failed:` and one tab-indented line per violation."""
+        """Human text: a YAML summary in snet-cli's style when ok, else `Dataset check failed:` and one tab-indented line per violation.
+
+        Control characters are escaped (the wording has none, names may), so that no name can forge a line.
+        """
         if not self.ok:
-            return "\n".join(["Dataset check failed:", *("\t" + violation.message for violation in self.violations)])
+            return "\n".join(["Dataset check failed:", *("\t" + printable(violation.message) for violation in self.violations)])
         facts = self.to_dict()
         del facts["violations"]
         return render.to_yaml(facts)
@@ -69,8 +72,9 @@ def check_prepared(prepared: PreparedDataset, limits: MethodLimits) -> DatasetRe
     entry_violations: list[DatasetViolation] = []
     files = total = 0
     corruption: list[DatasetViolation] = []
+    links = [item for item in prepared.left_out if item.kind == SYMLINK]
     try:
-        for batch in _with_left_out(prepared.batches(), prepared.left_out):
+        for batch in _with_links(prepared.batches(), links):
             found, batch_files, batch_total = rules.check_batch(batch)
             entry_violations.extend(found)
             files += batch_files
@@ -93,12 +97,14 @@ def check_prepared(prepared: PreparedDataset, limits: MethodLimits) -> DatasetRe
         files=files,
         total_uncompressed_bytes=total,
         violations=tuple(dataset_violations + corruption + entry_violations),
+        # FIFOs, sockets and devices are not in the archive, so they cannot harm whoever extracts it.
+        warnings=tuple(_skipped(item) for item in prepared.left_out if item.kind != SYMLINK),
     )
 
 
-def _with_left_out(batches: Iterator[Batch], left_out: list[LeftOut]) -> Iterator[Batch]:
-    """BATCHES with what the archive left out of the folder put back where the walk met it, so that violations come in name order."""
-    waiting = left_out[::-1]
+def _with_links(batches: Iterator[Batch], links: list[LeftOut]) -> Iterator[Batch]:
+    """BATCHES with the folder's links put back where the walk met them, so that violations come in name order."""
+    waiting = links[::-1]
     position = 0
     for batch in batches:
         end = position + len(batch.names)
@@ -108,10 +114,13 @@ def _with_left_out(batches: Iterator[Batch], left_out: list[LeftOut]) -> Iterato
             entries = []
             for offset, entry in enumerate(batch.entries()):
                 while waiting and waiting[-1].position <= position + offset:
-                    item = waiting.pop()
-                    entries.append(Entry(item.name, 0, item.kind))
+                    entries.append(Entry(waiting.pop().name, 0, SYMLINK))
                 entries.append(entry)
             yield Batch.of(entries)
         position = end
     if waiting:
-        yield Batch.of([Entry(item.name, 0, item.kind) for item in reversed(waiting)])
+        yield Batch.of([Entry(link.name, 0, SYMLINK) for link in reversed(waiting)])
+
+
+def _skipped(item: LeftOut) -> str:
+    return f"skipped `{printable(item.name)}`: it is {item.what}, and the archive upload builds holds regular files only"

@@ -8,7 +8,6 @@ nothing else (as `xz -t`), bzip2 ignores trailing bytes that do not start a new 
 from __future__ import annotations
 
 import bz2
-import io
 import lzma
 import zlib
 from collections.abc import Callable, Iterator
@@ -54,7 +53,7 @@ class Codec(NamedTuple):
 CODECS = {
     "tar.gz": Codec(b"\x1f\x8b", _Inflater, 1, "Not a gzipped file ({start!r})"),  # as the gzip module words it
     "tar.bz2": Codec(b"BZh", bz2.BZ2Decompressor, 0, ""),
-    "tar.xz": Codec(b"\xfd7zXZ\x00", lambda: lzma.LZMADecompressor(lzma.FORMAT_XZ), 0, "unexpected bytes after the xz stream"),
+    "tar.xz": Codec(b"\xfd7zXZ\x00", lambda: lzma.LZMADecompressor(lzma.FORMAT_XZ), 4, "unexpected bytes after the xz stream"),
 }
 
 
@@ -109,7 +108,8 @@ def decompressed_head(raw: BinaryIO, fmt: str, size: int) -> bytes:
     """The first SIZE decompressed bytes of RAW (fewer if it holds fewer); b"" when it is not valid FMT."""
     head = b""
     try:
-        for chunk in decompressed(io.BytesIO(raw.read(CHUNK)), fmt):
+        # The whole stream if need be: a gzip header's file name or comment may be any length.
+        for chunk in decompressed(raw, fmt):
             head += chunk
             if len(head) >= size:
                 break

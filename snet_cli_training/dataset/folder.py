@@ -31,10 +31,14 @@ class LeftOut(NamedTuple):
     what: str  # "a symbolic link", "a FIFO", ...
 
 
-def pack_folder(root: str, fmt: str, out: BinaryIO) -> list[LeftOut]:
-    """Write the regular files under ROOT, in sorted order, as a FMT archive (zip, tar.gz or tar) to OUT; what it left out."""
+def pack_folder(root: str, fmt: str, out: BinaryIO, *, not_this: str = "") -> list[LeftOut]:
+    """Write the regular files under ROOT, in sorted order, as a FMT archive (zip, tar.gz or tar) to OUT; what it left out.
+
+    NOT_THIS is a folder never to pack: the one OUT is written in, should ROOT hold it.
+    """
     left_out: list[LeftOut] = []
-    files = _regular_files(root, left_out)
+    skipped = os.stat(not_this) if not_this else None
+    files = _regular_files(root, left_out, zip_names=fmt == "zip", skipped=skipped)
     try:
         if fmt == "zip":
             with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, strict_timestamps=False) as archive:
@@ -45,25 +49,33 @@ def pack_folder(root: str, fmt: str, out: BinaryIO) -> list[LeftOut]:
                 _write_tar(files, compressed)
         else:
             _write_tar(files, out)
-    except (OSError, UnicodeError) as exc:
+    except OSError as exc:
         raise DatasetPathError(f"cannot read dataset {root}: {exc}") from exc
     return left_out
 
 
-def _regular_files(root: str, left_out: list[LeftOut]) -> Iterator[tuple[str, str]]:
+def _regular_files(root: str, left_out: list[LeftOut], *, zip_names: bool,
+                   skipped: os.stat_result | None) -> Iterator[tuple[str, str]]:
     """(archive name, path) of each regular file; LEFT_OUT receives the rest as it is met."""
     packed = 0
-    for name, entry in walk(root):
+    for name, entry in walk(root, skipped=skipped):
         what = _not_regular(entry)
         if what:
             left_out.append(LeftOut(packed, printable_name(name), SYMLINK if entry.is_symlink() else OTHER, what))
             continue
+        if zip_names and not _is_utf8(name):
+            # Zip names are UTF-8 (or cp437): stop and say which file, rather than drop a file from the dataset.
+            raise DatasetPathError(f"cannot pack {os.fsencode(name)!r} from {root} as zip: its name is not valid UTF-8, "
+                                   "which a zip archive cannot hold; rename the file (or use a method that takes tar datasets)")
         packed += 1
         yield name, entry.path
 
 
-def walk(root: str, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
-    """(archive name, entry) of everything under ROOT but folders, in the order of sorted full names; links not followed."""
+def walk(root: str, prefix: str = "", skipped: os.stat_result | None = None) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """(archive name, entry) of everything under ROOT but folders, in the order of sorted full names; links not followed.
+
+    The folder SKIPPED (as os.stat gives it) is not entered.
+    """
     try:
         with os.scandir(root) as listing:
             children = sorted(listing, key=lambda e: e.name + "/" if e.is_dir(follow_symlinks=False) else e.name)
@@ -72,7 +84,8 @@ def walk(root: str, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
     for child in children:
         name = prefix + child.name
         if child.is_dir(follow_symlinks=False):
-            yield from walk(child.path, name + "/")
+            if skipped is None or not _same_file(child, skipped):
+                yield from walk(child.path, name + "/", skipped)
         else:
             yield name, child
 
@@ -80,6 +93,19 @@ def walk(root: str, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
 def printable_name(name: str) -> str:
     """A folder name as a report can print it: bytes that are not UTF-8 become U+FFFD, as archive readers do."""
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _same_file(entry: os.DirEntry[str], other: os.stat_result) -> bool:
+    # inode() costs no system call; the device is looked at only when the inodes match.
+    return entry.inode() == other.st_ino and entry.stat(follow_symlinks=False).st_dev == other.st_dev
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _not_regular(entry: os.DirEntry[str]) -> str:

@@ -21,10 +21,11 @@ class PreparedDataset:
     """`with PreparedDataset(path, dataset_types) as prepared:` the file to check and send is `prepared.archive_path`.
 
     For an archive file that is the file itself. A folder is packed, once, into a private
-    temporary file named `<folder name>.<format>` (the first of zip, tar.gz, tar that
-    DATASET_TYPES allows); `left_out` lists what the folder holds that the archive does not
-    (links, special files). The temporary folder is removed on exit, however the block ends,
-    and when packing itself fails or is interrupted.
+    temporary file (0600, in a 0700 folder) named `<folder name>.<format>`, the format being
+    the first of zip, tar.gz, tar that DATASET_TYPES allows. Also set on entry: `path` (as
+    given), `format`, `is_directory`, `size_bytes` (of the archive) and `left_out` (what the
+    folder holds that the archive does not: links, special files). The temporary folder is
+    removed on exit, however the block ends, and when packing itself fails or is interrupted.
     """
 
     def __init__(self, path: str | os.PathLike[str], dataset_types: Sequence[str] = ()) -> None:
@@ -57,6 +58,8 @@ class PreparedDataset:
         raise CorruptArchive("not a zip or tar archive")
 
     def _prepare(self) -> None:
+        if not self.path:  # pathlib turns "" into ".": an empty argument must not mean the current folder
+            raise DatasetPathError("dataset path is empty")
         mode = _stat(self.path).st_mode
         if stat.S_ISDIR(mode):
             self.is_directory = True
@@ -74,11 +77,11 @@ class PreparedDataset:
 
     def _pack(self) -> None:
         base = os.path.basename(os.path.abspath(self.path)) or "dataset"
-        self._temp_dir = tempfile.mkdtemp(prefix="snet-training-upload-")
-        self.archive_path = os.path.join(self._temp_dir, f"{base}.{self.format}")
+        self._temp_dir = temp_dir = tempfile.mkdtemp(prefix="snet-training-upload-")
+        self.archive_path = os.path.join(temp_dir, f"{base}.{self.format}")
         descriptor = os.open(self.archive_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with open(descriptor, "wb") as out:
-            self.left_out = folder.pack_folder(self.path, self.format, out)
+            self.left_out = folder.pack_folder(self.path, self.format, out, not_this=temp_dir)
 
     def _remove_temp_dir(self) -> None:
         temp_dir, self._temp_dir = self._temp_dir, None

@@ -40,8 +40,8 @@ def tar_batches(path: str, fmt: str) -> Iterator[Batch]:
 
 
 def is_tar_header(block: bytes) -> bool:
-    """Whether BLOCK is a tar header: it has the ustar magic."""
-    return block[257:262] == b"ustar"
+    """Whether BLOCK is a tar header: the ustar magic, or (old v7 archives have none) a valid checksum."""
+    return block[257:262] == b"ustar" or _problem(block) is None
 
 
 def _raw_chunks(raw: BinaryIO) -> Iterator[bytes]:
@@ -188,6 +188,8 @@ class _TarStream:
                 if problem in ("empty header", "end of file header") or not block.strip(b"\0"):
                     return None
                 raise CorruptArchive(f"invalid tar header at byte {start}")
+            if size < 0:  # it would send the reader back to a header it has read: round and round
+                raise CorruptArchive(f"the tar header at byte {start} claims a negative size ({size})")
             kind_flag = block[156:157]
             if kind_flag in _PAX_LOCAL or kind_flag == _PAX_GLOBAL:
                 records = _pax_records(self._meta(size, "pax header", start), start)
@@ -230,6 +232,8 @@ class _TarStream:
             real_size = _number(block[483:495])
         except _InvalidField:
             raise CorruptArchive(f"{self._unreadable}: invalid header") from None
+        if real_size < 0:
+            raise CorruptArchive(f"a sparse tar member claims a negative size ({real_size})")
         extended = block[482]
         while extended:
             extension = self._read(BLOCK)
@@ -243,7 +247,9 @@ def _pax_number(fields: dict[str, str], key: str, default: int) -> int:
     if key not in fields:
         return default
     value = fields[key].strip()
-    if not value.removeprefix("-").isdigit() or not value.isascii():
+    if value.startswith("-"):
+        raise CorruptArchive(f"a pax header claims a negative {key}: {value}")
+    if not value.isdigit() or not value.isascii():
         raise CorruptArchive(f"a pax header has an invalid {key}: {value!r}")
     return int(value)
 

@@ -31,6 +31,7 @@ _MAX_COMMENT = 0xFFFF
 _CHUNK = 1 << 18  # of the central directory per batch: ~4,000 entries, a few MB at most
 _WINDOW = 1 << 16
 _U32 = 0xFFFFFFFF
+_UNIX = 3  # the creator system whose external attributes hold a unix mode (FAT's, system 0, hold DOS flags)
 _ENCRYPTED, _DATA_DESCRIPTOR, _UTF8 = 0x1, 0x8, 0x800
 # File-type bits of a unix mode (external attributes >> 16) shifted down: 0 (none given) or a regular file.
 _PLAIN_TYPES = (0, stat.S_IFREG >> 12)
@@ -131,49 +132,47 @@ def _parse_records(buffer: bytes, final: bool, buffer_start: int) -> tuple[Batch
     sizes: list[int] = []
     kinds: list[str] = []
     pending = _Pending([], [], [], [])
-    offsets, compressed, raw_names, expected = pending
-    unpack = _CENTRAL.unpack_from
+    # The loop runs once per entry: everything it calls is bound to a local name first.
+    add_name, add_size, add_kind = names.append, sizes.append, kinds.append
+    add_offset, add_compressed, add_raw_name, add_expected = (column.append for column in pending)
+    unpack, signature_expected, u32, plain_types = _CENTRAL.unpack_from, _CENTRAL_SIGNATURE, _U32, _PLAIN_TYPES
+    size = len(buffer)
     # Parse only while a whole record surely fits, unless the buffer holds the rest of the directory.
-    limit = len(buffer) if final else len(buffer) - _MAX_RECORD
+    limit = size if final else size - _MAX_RECORD
     offset = 0
     error = None
     while offset < limit:
-        if len(buffer) - offset < _CENTRAL_SIZE:
+        if size - offset < _CENTRAL_SIZE:
             error = "truncated zip central directory"
             break
-        signature, _, flags, method, csize, usize, name_length, extra_length, comment_length, attributes, local = (
-            unpack(buffer, offset)
-        )
+        signature, system, flags, _, csize, usize, name_length, extra_length, comment_length, attributes, local = unpack(buffer, offset)
         name_start = offset + _CENTRAL_SIZE
-        record_end = name_start + name_length + extra_length + comment_length
-        if signature != _CENTRAL_SIGNATURE or record_end > len(buffer):
+        name_end = name_start + name_length
+        record_end = name_end + extra_length + comment_length
+        if signature != signature_expected or record_end > size:
             error = f"bad zip central directory record at byte {buffer_start + offset}"
             break
-        raw_name = buffer[name_start:name_start + name_length]
-        if flags & _UTF8 or raw_name.isascii():
-            name = raw_name.decode("utf-8", "replace")
-        else:
-            name = raw_name.decode("cp437")
+        raw_name = buffer[name_start:name_end]
+        name = raw_name.decode("utf-8", "replace") if flags & _UTF8 or raw_name.isascii() else raw_name.decode("cp437")
         if flags & _ENCRYPTED:
             error = f"entry `{name}` is encrypted"
             break
-        if _U32 in (usize, csize, local):
+        if usize == u32 or csize == u32 or local == u32:
             try:
-                usize, csize, local = _zip64_sizes(buffer[name_start + name_length:name_start + name_length + extra_length],
-                                                   usize, csize, local, name)
+                usize, csize, local = _zip64_sizes(buffer[name_end:name_end + extra_length], usize, csize, local, name)
             except CorruptArchive as exc:
                 error = str(exc)
                 break
-        if attributes >> 28 not in _PLAIN_TYPES:
-            kinds.append(_unix_kind(name, attributes))
+        if system != _UNIX or attributes >> 28 in plain_types:
+            add_kind(DIRECTORY if name[-1:] == "/" else FILE)
         else:
-            kinds.append(DIRECTORY if name[-1:] == "/" else FILE)
-        names.append(name)
-        sizes.append(usize)
-        offsets.append(local)
-        compressed.append(csize)
-        raw_names.append(raw_name)
-        expected.append(buffer[offset + 6:offset + 30])
+            add_kind(_unix_kind(name, attributes))
+        add_name(name)
+        add_size(usize)
+        add_offset(local)
+        add_compressed(csize)
+        add_raw_name(raw_name)
+        add_expected(buffer[offset + 6:offset + 30])
         offset = record_end
     return Batch(names, sizes, kinds), pending, offset, error
 
@@ -195,7 +194,7 @@ def _zip64_sizes(extra: bytes, usize: int, csize: int, local_offset: int, name: 
 
 
 def _unix_kind(name: str, attributes: int) -> str:
-    """The kind the unix mode bits of the external attributes give."""
+    """The kind the unix mode bits of the external attributes give (of an entry a unix system made)."""
     file_type = stat.S_IFMT(attributes >> 16)
     if file_type == stat.S_IFLNK:
         return SYMLINK
