@@ -7,7 +7,6 @@ import json
 from snet_cli_training.commands.context import Context
 from snet_cli_training.commands.invocation import Invocation
 from snet_cli_training.commands.outcome import Outcome
-from snet_cli_training.console import render
 from snet_cli_training.dataset.check import DatasetReport, check_dataset as check
 from snet_cli_training.dataset.requirements import MethodLimits
 from snet_cli_training.errors import ExitStatus, UsageError, UserInputError
@@ -18,10 +17,8 @@ def models(inv: Invocation) -> Outcome:
     """`models`: the local model store."""
     stored = [model.to_dict() for model in ModelStore(inv.console.training_dir, inv.console.warn).all()]
     if not stored:
-        return Outcome(stored, "    No models known on this machine yet (create-model, list-models and get-model add them).")
-    rows = [[m["model_id"], m["status"], m["org_id"], m["service_id"], m["group_name"],
-             f'{m["grpc_service_name"]}.{m["grpc_method_name"]}', m["network"]] for m in stored]
-    return Outcome(stored, render.table(rows, ["MODEL_ID", "STATUS", "ORG", "SERVICE", "GROUP", "METHOD", "NETWORK"]))
+        inv.console.say("no models known on this machine yet (create-model, list-models and get-model add them)")
+    return Outcome.structured(stored)
 
 
 def check_dataset(inv: Invocation) -> Outcome:

@@ -26,7 +26,7 @@ def metadata(inv: Invocation) -> Outcome:
 
 
 def methods(inv: Invocation) -> Outcome:
-    """`methods ORG SERVICE`: every trainable method with its dataset limits, in one table."""
+    """`methods ORG SERVICE`: every trainable method with its dataset limits."""
     with Context(inv) as ctx:
         location = ctx.service_location()
         daemon = ctx.daemon(location.endpoint)
@@ -37,21 +37,9 @@ def methods(inv: Invocation) -> Outcome:
                 limits = daemon.get_method_metadata(service_name, method_name)
                 rows.append({"service": service_name, "method": method_name,
                              "full_name": full_method_name(packages, service_name, method_name), **limits})
-
-    def text() -> str:
-        if not rows:
-            return "    The service has no trainable methods."
-        headers = ["METHOD", "MAX_MB", "MAX_FILES", "MAX_FILE_MB", "FILE_TYPES", "DATASET_TYPES", "MAX_MODELS", "DESCRIPTION"]
-        cells = [[r["full_name"], _limit(r["dataset_max_size_mb"]), _limit(r["dataset_max_count_files"]),
-                  _limit(r["dataset_max_size_single_file_mb"]), r["dataset_files_type"] or "-", r["dataset_type"] or "-",
-                  _limit(r["max_models_per_user"]), r["dataset_description"] or "-"] for r in rows]
-        return render.table(cells, headers)
-
-    return Outcome(rows, text)
-
-
-def _limit(value: int) -> str:
-    return str(value) if value else "-"
+    if not rows:
+        inv.console.say("the service has no trainable methods")
+    return Outcome.structured(rows)
 
 
 def method_metadata(inv: Invocation) -> Outcome:
@@ -127,16 +115,7 @@ def list_models(inv: Invocation) -> Outcome:
             found.extend(daemon.get_all_models(page=page, page_size=page_size, **filters))
         models = unique_models(found)
         ctx.remember(location, models)
-    documents = [model.to_dict(location) for model in models]
-    return Outcome(documents, lambda: _models_text(documents))
-
-
-def _models_text(documents: list[dict]) -> str:
-    if not documents:
-        return "    No models."
-    rows = [[d["model_id"], d["status"], d["name"], f'{d["grpc_service_name"]}.{d["grpc_method_name"]}',
-             "yes" if d["is_public"] else "no", d["created_by_address"], d["updated_date"]] for d in documents]
-    return render.table(rows, ["MODEL_ID", "STATUS", "NAME", "METHOD", "PUBLIC", "CREATED_BY", "UPDATED"])
+    return Outcome.structured([model.to_dict(location) for model in models])
 
 
 def get_model(inv: Invocation) -> Outcome:

@@ -49,12 +49,13 @@ class DatasetReport:
         }
 
     def text(self) -> str:
-        """Human text: a YAML summary in snet-cli's style when ok, else `Dataset check failed:` and one tab-indented line per violation."""
-        if not self.ok:
-            return "\n".join(["Dataset check failed:", *("\t" + violation.message for violation in self.violations)])
+        """Human text: the facts in snet-cli's YAML style; when failing, `Dataset check failed:` and a tab-indented line per violation."""
         facts = self.to_dict()
         del facts["violations"]
-        return render.to_yaml(facts)
+        if self.ok:
+            return render.to_yaml(facts)
+        lines = ("\t" + render.printable(violation.message) for violation in self.violations)
+        return "\n".join([render.to_yaml(facts), "Dataset check failed:", *lines])
 
 
 def check_dataset(path: str, limits: MethodLimits) -> DatasetReport:
