@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from snet_cli_training.console.render import clip
+
 
 class ExitStatus(enum.IntEnum):
     """Exit codes of `snet training`."""
@@ -94,5 +96,14 @@ class ChainUnavailable(TrainingError):
     """The Ethereum node of snet-cli's session did not answer (needed for the current block)."""
 
 
+class IpfsUnavailable(TrainingError):
+    """The IPFS node of snet-cli's session did not answer (needed for service and organization metadata)."""
+
+
 class SigningError(TrainingError):
     """snet-cli's session identity could not sign (wrong password, device locked or absent)."""
+
+
+def not_found(what: str, name: str, detail: str = "") -> str:
+    """The one wording of everything missing: `<what> not found: <name>`, then why or where in brackets."""
+    return f"{what} not found: {clip(name)}" + (f" ({detail})" if detail else "")

@@ -62,7 +62,10 @@ def read_trusted(path: pathlib.Path, is_valid: Callable[[Any], bool], warn: Call
     try:
         with open(path, encoding="utf-8") as handle:
             document = json.load(handle)
-    except (OSError, ValueError, UnicodeDecodeError):
+    except OSError as exc:
+        warn(f"ignoring {path}: it cannot be read: {exc.strerror or exc}")
+        return None
+    except (ValueError, UnicodeDecodeError):
         warn(f"ignoring {path}: it is not valid JSON (corrupt or foreign)")
         return None
     if not is_valid(document):

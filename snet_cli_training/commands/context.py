@@ -114,9 +114,9 @@ class Context:
                 return dataclasses.replace(stored, location=location)
             return StoredModel(model_id, self.network, location, "", "", "")
         if stored is None:
-            raise errors.UserInputError(
-                f"model {model_id} is not in the local model store of network {self.network}: "
-                "pass --org ORG --service SERVICE (list-models and get-model with them remember it)")
+            raise errors.UserInputError(errors.not_found(
+                "model", model_id, f"not in the local model store of network {self.network}: "
+                "pass --org ORG --service SERVICE; list-models and get-model with them remember it"))
         if where.group_name and where.group_name != stored.location.group_name:
             raise errors.UserInputError(f"model {model_id} belongs to group {stored.location.group_name}, "
                                         f"not {where.group_name}")

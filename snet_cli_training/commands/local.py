@@ -9,7 +9,7 @@ from snet_cli_training.commands.invocation import Invocation
 from snet_cli_training.commands.outcome import Outcome
 from snet_cli_training.dataset.check import DatasetReport, check_dataset as check
 from snet_cli_training.dataset.requirements import MethodLimits
-from snet_cli_training.errors import ExitStatus, UsageError, UserInputError
+from snet_cli_training.errors import ExitStatus, UsageError, UserInputError, not_found
 from snet_cli_training.store import ModelStore
 
 
@@ -43,7 +43,7 @@ def limits_from_file(path: str) -> MethodLimits:
         with open(path, encoding="utf-8") as handle:
             document = json.load(handle)
     except FileNotFoundError:
-        raise UserInputError(f"metadata file not found: {path}") from None
+        raise UserInputError(not_found("metadata file", path)) from None
     except OSError as exc:
         raise UserInputError(f"cannot read metadata file {path}: {exc.strerror}") from None
     except (ValueError, UnicodeDecodeError) as exc:
