@@ -78,6 +78,8 @@ def _payment(parser: argparse.ArgumentParser) -> None:
                         help="add funds to or extend the channel when it is short or about to expire (after the same confirmation)")
     parser.add_argument("--pay-again", action="store_true",
                         help="pay even though an interrupted earlier run's payment for the same work went through")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="before the question, show the channel, nonce and cumulative amount that will be signed")
 
 
 def _waiting(parser: argparse.ArgumentParser, *, flag: bool) -> None:

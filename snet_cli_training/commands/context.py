@@ -132,7 +132,7 @@ class Context:
         model = self.daemon(known.location.endpoint).get_model(model_id)
         self.remember(known.location, [model])
         return dataclasses.replace(known, grpc_service_name=model.grpc_service_name,
-                                   grpc_method_name=model.grpc_method_name, status=model.status)
+                                   grpc_method_name=model.grpc_method_name, status=model.status, name=model.name)
 
     def method_of_service(self, location: Location, wanted: str | None) -> tuple[str, str]:
         """The trainable (short service, method) named `wanted` (or the only one) on the daemon of `location`."""
@@ -157,7 +157,7 @@ class Context:
     def remember(self, location: Location, models: Iterable[Model]) -> None:
         """Put models the daemon returned into the local store, with where they live."""
         self.store.save([StoredModel(m.model_id, self.network, location, m.grpc_service_name, m.grpc_method_name,
-                                     m.status) for m in models if m.model_id])
+                                     m.status, m.name) for m in models if m.model_id])
 
     def remember_status(self, known: StoredModel, status: str) -> None:
         """Record a status the daemon reported for a model (after a paid call or a deletion)."""

@@ -86,7 +86,7 @@ class Invocation:
             rpc_timeout=value("rpc_timeout", RPC_TIMEOUT_SECONDS), wallet_index=value("wallet_index", 0), yes=yes,
             payment=PaymentOptions(yes=yes, max_price=value("max_price"), dry_run=bool(value("dry_run", False)),
                                    open_channel=bool(value("open_channel", False)), fund=bool(value("fund", False)),
-                                   pay_again=bool(value("pay_again", False))),
+                                   pay_again=bool(value("pay_again", False)), verbose=bool(value("verbose", False))),
             waiting=WaitOptions(wait=bool(value("wait", False)), until=value("until"),
                                 timeout=value("timeout", WAIT_TIMEOUT_SECONDS),
                                 interval=value("interval", WAIT_INTERVAL_SECONDS)),

@@ -165,12 +165,14 @@ def new_address_list(current: list[str], creator: str, add: list[str], remove: l
 
 
 def delete_model(inv: Invocation) -> Outcome:
-    """`delete-model MODEL_ID`: asks first (unless -y); refuses to ask without a terminal."""
+    """`delete-model MODEL_ID`: asks first (unless -y), naming the model; refuses to ask without a terminal."""
     with Context(inv) as ctx:
         known = ctx.known_model(str(inv.where.model_id))
         where = known.location
-        require_consent(inv.console, f"Delete model {known.model_id} of {where.org_id}/{where.service_id}?",
-                        yes=inv.yes, what="delete")
-        status = ctx.daemon(where.endpoint).delete_model(known.model_id)
+        daemon = ctx.daemon(where.endpoint)
+        name = known.name or ("" if inv.yes else daemon.get_model(known.model_id).name)
+        named = f' ("{name}")' if name else ""
+        require_consent(inv.console, f"Delete model {known.model_id}{named} of {where.service}?", yes=inv.yes, what="delete")
+        status = daemon.delete_model(known.model_id)
         ctx.remember_status(known, status)
         return Outcome.structured({"model_id": known.model_id, "status": status})

@@ -17,12 +17,14 @@ from snet_cli_training.commands.local import dataset_outcome
 from snet_cli_training.commands.outcome import Outcome
 from snet_cli_training.commands.wait import wait_for
 from snet_cli_training.console.progress import progress_bar
+from snet_cli_training.console.render import address, clip
 from snet_cli_training.constants import TOKEN
 from snet_cli_training.daemon.upload_source import UploadSource
 from snet_cli_training.dataset.check import check_prepared
 from snet_cli_training.dataset.packing import PreparedDataset
 from snet_cli_training.dataset.requirements import MethodLimits
 from snet_cli_training.payment.checkout import Payment, pay_once
+from snet_cli_training.payment.quote import Purchase
 from snet_cli_training.snetcli.tokens import cogs_to_token
 from snet_cli_training.store import StoredModel
 
@@ -38,16 +40,18 @@ NEXT_STEP = {
 }
 
 
-def pay(ctx: Context, known: StoredModel, rpc: str, price: int, send: Callable[[list[tuple[str, Any]]], Any]) -> Payment:
-    """Pay `price` for `rpc` on the model's group through payment.checkout."""
+def pay(ctx: Context, known: StoredModel, rpc: str, price: int, send: Callable[[list[tuple[str, Any]]], Any], *,
+        work: str, model_name: str | None = None) -> Payment:
+    """Pay `price` for `rpc` (WORK, as the question names it) on the model's group through payment.checkout."""
+    purchase = Purchase(known.location.service, work, known.name if model_name is None else model_name)
     return pay_once(ctx.console, ctx.wallet(known.location), ctx.journal, ctx.invocation.payment,
-                    model_id=known.model_id, rpc=rpc, price=price, send=send)
+                    model_id=known.model_id, rpc=rpc, price=price, send=send, purchase=purchase)
 
 
 def _training_result(ctx: Context, known: StoredModel, rpc: str, price: int,
-                     send: Callable[[list[tuple[str, Any]]], str]) -> Outcome:
+                     send: Callable[[list[tuple[str, Any]]], str], *, work: str, model_name: str | None = None) -> Outcome:
     """A paid training RPC's result (with --wait, the final status and its exit code)."""
-    payment = pay(ctx, known, rpc, price, send)
+    payment = pay(ctx, known, rpc, price, send, work=work, model_name=model_name)
     if payment.paid:
         status = payment.result
         ctx.remember_status(known, status)
@@ -104,7 +108,8 @@ def upload(inv: Invocation) -> Outcome:
                     source.progress = progress
                     return daemon.upload_and_validate(source, payment_metadata=metadata)
 
-            outcome = _training_result(ctx, known, "upload_and_validate", price, send)
+            outcome = _training_result(ctx, known, "upload_and_validate", price, send,
+                                       work=f"validating {source.file_name}")
     if outcome.document["paid"]:
         outcome.document.update(sha256=source.sha256, size_bytes=source.size_bytes)
     return outcome
@@ -118,7 +123,8 @@ def validate(inv: Invocation) -> Outcome:
         daemon = ctx.daemon(known.location.endpoint)
         price = daemon.validate_model_price(known.model_id, link)
         return _training_result(ctx, known, "validate_model", price,
-                                lambda metadata: daemon.validate_model(known.model_id, link, payment_metadata=metadata))
+                                lambda metadata: daemon.validate_model(known.model_id, link, payment_metadata=metadata),
+                                work=f"validating the data at {clip(link, 80)}")
 
 
 def train(inv: Invocation) -> Outcome:
@@ -131,10 +137,11 @@ def train(inv: Invocation) -> Outcome:
         signer = ctx.signer.address
         if model.created_by_address.lower() != signer.lower():
             raise errors.AccessDenied(f"only the model's creator ({model.created_by_address}) can train model "
-                                      f"{known.model_id}; you are {signer}: nothing was paid")
+                                      f"{known.model_id}; you are {address(signer)}: nothing was paid")
         if model.status != "VALIDATED":
             raise errors.UserInputError(f"model {known.model_id} is {model.status}: training starts from VALIDATED "
                                         f"({NEXT_STEP.get(model.status, '')}); nothing was paid")
         price = daemon.train_model_price(known.model_id)
         return _training_result(ctx, known, "train_model", price,
-                                lambda metadata: daemon.train_model(known.model_id, payment_metadata=metadata))
+                                lambda metadata: daemon.train_model(known.model_id, payment_metadata=metadata),
+                                work="training", model_name=model.name)

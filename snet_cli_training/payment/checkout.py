@@ -21,7 +21,7 @@ from snet_cli_training.payment.claim import claim_hash, payment_metadata
 from snet_cli_training.payment.journal import ACCEPTED, FAILED, PaymentJournal, PriorPayment
 from snet_cli_training.payment.options import PaymentOptions
 from snet_cli_training.payment.policy import check_ceiling, consent_to_fix, consent_to_pay
-from snet_cli_training.payment.quote import Quote
+from snet_cli_training.payment.quote import Purchase, Quote
 from snet_cli_training.payment.wallet import Wallet
 from snet_cli_training.snetcli.tokens import cogs_to_token
 
@@ -39,8 +39,8 @@ class Payment:
 
 
 def pay_once(console: Console, wallet: Wallet, journal: PaymentJournal, options: PaymentOptions, *,
-             model_id: str, rpc: str, price: int, send: Send) -> Payment:
-    """Pay `price` for `rpc` with `send(payment_metadata)`, at most once; a dry run or a known retry pays nothing."""
+             model_id: str, rpc: str, price: int, send: Send, purchase: Purchase | None = None) -> Payment:
+    """Pay `price` for `rpc` (buying PURCHASE) with `send(payment_metadata)`, at most once; a dry run or a known retry pays nothing."""
     choice = wallet.choose(price)
     if isinstance(choice, ChannelFix):
         if not options.allows(choice.kind):
@@ -52,13 +52,13 @@ def pay_once(console: Console, wallet: Wallet, journal: PaymentJournal, options:
         choice = wallet.choose(price)
         if isinstance(choice, ChannelFix):
             raise errors.ChannelError(choice.message())
-    quote = Quote.from_choice(model_id, rpc, price, choice)
+    quote = Quote.from_choice(model_id, rpc, price, choice, purchase)
     prior = journal.reconcile(choice.channel_id, choice.state, model_id=model_id, rpc=rpc)
     if prior is not None and not prior.outcome_was_known and not options.pay_again:
         console.say(f"{prior.describe()}; not paying again (pass --pay-again to pay for it once more)")
         return Payment(quote.to_dict(paid=False), False, prior=prior)
     if not consent_to_pay(console, quote, options):
-        console.say(f"dry run, nothing was signed or paid: {quote.describe()}")
+        console.say(f"dry run, nothing was signed or paid: the real command would pay {quote.summary()}")
         return Payment(quote.to_dict(paid=False), False)
     signature = wallet.signer.sign_hash(claim_hash(wallet.mpe_address, quote.channel_id, quote.nonce, quote.amount_cogs))
     entry_id = journal.record_signed(quote)

@@ -15,6 +15,7 @@ class PaymentOptions:
     open_channel: bool = False
     fund: bool = False
     pay_again: bool = False
+    verbose: bool = False  # -v: the channel, nonce and signed amount before the question
 
     def allows(self, fix_kind: str) -> bool:
         """Whether the flags allow a channel fix of this kind (`--open-channel` opens, `--fund` funds)."""
