@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from snet_cli_training.cli.argtypes import non_negative_int, positive_int, model_status, seconds
+from snet_cli_training.cli import argtypes
+from snet_cli_training.cli.argtypes import model_status, non_negative_int, positive_int, seconds
+from snet_cli_training.cli.combinations import at_least_one, checked_parser_class, exclusive, needs, set_checks, together
 from snet_cli_training.cli.dispatch import TrainingCommand
+from snet_cli_training.cli.examples import epilog
 from snet_cli_training.constants import (
     DEFAULT_CHUNK_BYTES,
     RPC_TIMEOUT_SECONDS,
@@ -13,6 +16,7 @@ from snet_cli_training.constants import (
     WAIT_INTERVAL_SECONDS,
     WAIT_TIMEOUT_SECONDS,
 )
+from snet_cli_training.errors import EXIT_MEANINGS
 
 DESCRIPTION = """\
 Train your own model on a SingularityNET AI service: create models, check and upload
@@ -20,10 +24,8 @@ datasets, pay for validation and training through your MPE channel, wait for the
 and call the service with the trained model. Uses snet-cli's current identity and network.
 """
 
-EPILOG = """\
-exit codes: 0 done, 1 error, 2 usage error, 3 dataset rejected, 4 model ERRORED/DELETED,
-5 wait timed out, 6 not confirmed (nothing paid or deleted), 130 interrupted.
-"""
+EPILOG = "exit codes:\n" + "".join(f"  {int(code):<4} {meaning}\n" for code, meaning in EXIT_MEANINGS.items()) + \
+    "\n`snet training COMMAND --help` shows a command's options and examples.\n"
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -31,13 +33,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _service_target(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("org_id", metavar="ORG", help="organization id")
-    parser.add_argument("service_id", metavar="SERVICE", help="service id")
+    parser.add_argument("org_id", metavar="ORG", type=argtypes.name, help="organization id")
+    parser.add_argument("service_id", metavar="SERVICE", type=argtypes.name, help="service id")
     _daemon_options(parser)
 
 
 def _daemon_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--group", dest="group_name", metavar="GROUP",
+    parser.add_argument("--group", dest="group_name", metavar="GROUP", type=argtypes.name,
                         help="payment group (default: the service's only group)")
     parser.add_argument("--endpoint", metavar="URL", help="daemon endpoint to use instead of the service metadata's")
     parser.add_argument("--timeout-rpc", dest="rpc_timeout", type=seconds, default=RPC_TIMEOUT_SECONDS, metavar="SECONDS",
@@ -45,16 +47,17 @@ def _daemon_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _model_target(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model_id", metavar="MODEL_ID", help="model id")
+    parser.add_argument("model_id", metavar="MODEL_ID", type=argtypes.name, help="model id")
     _where_model_lives(parser)
 
 
 def _where_model_lives(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--org", dest="org_id", metavar="ORG",
+    parser.add_argument("--org", dest="org_id", metavar="ORG", type=argtypes.name,
                         help="organization of the model, when the local store does not know it")
-    parser.add_argument("--service", dest="service_id", metavar="SERVICE",
+    parser.add_argument("--service", dest="service_id", metavar="SERVICE", type=argtypes.name,
                         help="service of the model, when the local store does not know it")
     _daemon_options(parser)
+    set_checks(parser, together(("--org", "org_id"), ("--service", "service_id")))
 
 
 def _signing(parser: argparse.ArgumentParser) -> None:
@@ -68,7 +71,7 @@ def _yes(parser: argparse.ArgumentParser, what: str) -> None:
 
 def _payment(parser: argparse.ArgumentParser) -> None:
     _yes(parser, "pay")
-    parser.add_argument("--max-price", type=non_negative_int, metavar="COGS",
+    parser.add_argument("--max-price", type=argtypes.cogs, metavar="COGS",
                         help="refuse (exit 6) when the price is above COGS; below it the price is still asked unless -y")
     parser.add_argument("--dry-run", action="store_true",
                         help="do every free step (checks, price, channel choice) and pay nothing")
@@ -93,16 +96,25 @@ def _waiting(parser: argparse.ArgumentParser, *, flag: bool) -> None:
 
 def _method_metadata_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metadata", metavar="FILE", help="JSON file with the method's dataset limits (offline)")
-    parser.add_argument("--model-id", metavar="MODEL_ID", help="take the limits of this model's method from its daemon")
-    parser.add_argument("--org", dest="org_id", metavar="ORG", help="organization (with --service and --method)")
-    parser.add_argument("--service", dest="service_id", metavar="SERVICE", help="service (with --org and --method)")
-    parser.add_argument("--method", metavar="METHOD", help="trainable method: Method, Service.Method or package.Service.Method")
+    parser.add_argument("--model-id", metavar="MODEL_ID", type=argtypes.name,
+                        help="take the limits of this model's method from its daemon")
+    parser.add_argument("--org", dest="org_id", metavar="ORG", type=argtypes.name, help="organization (with --service and --method)")
+    parser.add_argument("--service", dest="service_id", metavar="SERVICE", type=argtypes.name,
+                        help="service (with --org and --method)")
+    parser.add_argument("--method", metavar="METHOD", type=argtypes.name,
+                        help="trainable method: Method, Service.Method or package.Service.Method")
     _daemon_options(parser)
+    set_checks(parser,
+               exclusive(("--metadata", ["metadata"]), ("--model-id", ["model_id"]),
+                         ("--org/--service/--method", ["org_id", "service_id", "method"]), required=True),
+               together(("--org", "org_id"), ("--service", "service_id")),
+               needs(("--method", "method"), ("--org", "org_id")))
 
 
 def _add(subparsers: argparse._SubParsersAction, name: str, handler: str, help_text: str,
          aliases: tuple[str, ...] = ()) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(name, help=help_text, description=help_text, aliases=list(aliases))
+    parser = subparsers.add_parser(name, help=help_text, description=help_text, aliases=list(aliases), epilog=epilog(name),
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.set_defaults(cmd=TrainingCommand, fn="run", training_handler=handler)
     _common(parser)
     return parser
@@ -113,7 +125,8 @@ def add_training_parser(root_subparsers: argparse._SubParsersAction) -> argparse
     training = root_subparsers.add_parser(
         "training", help="Train your own models on SingularityNET services", description=DESCRIPTION,
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    subparsers = training.add_subparsers(title="training commands", metavar="COMMAND")
+    subparsers = training.add_subparsers(title="training commands", metavar="COMMAND",
+                                         parser_class=checked_parser_class(type(training)))
     subparsers.required = True
     add_subcommands(subparsers)
     return training
@@ -128,26 +141,29 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     _service_target(p)
 
     p = _add(subparsers, "method-metadata", "models:method_metadata", "Show the dataset limits of a trainable method")
-    p.add_argument("org_id", metavar="ORG", nargs="?", help="organization id")
-    p.add_argument("service_id", metavar="SERVICE", nargs="?", help="service id")
-    p.add_argument("method", metavar="METHOD", nargs="?", help="trainable method: Method, Service.Method or package.Service.Method")
-    p.add_argument("--model-id", metavar="MODEL_ID", help="the method of this model (no positionals then)")
+    p.add_argument("org_id", metavar="ORG", nargs="?", type=argtypes.name, help="organization id")
+    p.add_argument("service_id", metavar="SERVICE", nargs="?", type=argtypes.name, help="service id")
+    p.add_argument("method", metavar="METHOD", nargs="?", type=argtypes.name,
+                   help="trainable method: Method, Service.Method or package.Service.Method")
+    p.add_argument("--model-id", metavar="MODEL_ID", type=argtypes.name, help="the method of this model (no positionals then)")
     p.add_argument("--schema", action="store_true", help="print the JSON Schema that check-dataset validates against")
     _daemon_options(p)
+    set_checks(p, exclusive(("--model-id", ["model_id"]), ("ORG SERVICE", ["org_id", "service_id", "method"]), required=True),
+               together(("ORG", "org_id"), ("SERVICE", "service_id")))
 
     p = _add(subparsers, "create-model", "models:create_model", "Create a model of a trainable method")
     _service_target(p)
-    p.add_argument("--name", required=True, help="model name")
-    p.add_argument("--method", metavar="METHOD", help="trainable method (optional when the service has only one)")
+    p.add_argument("--name", required=True, type=argtypes.name, help="model name")
+    p.add_argument("--method", metavar="METHOD", type=argtypes.name, help="trainable method (optional when the service has only one)")
     p.add_argument("--description", default="", help="model description")
     p.add_argument("--public", dest="is_public", action="store_true", help="anyone may read and use the model")
-    p.add_argument("--address", dest="addresses", action="append", default=[], metavar="ADDR",
+    p.add_argument("--address", dest="addresses", action="append", default=[], metavar="ADDR", type=argtypes.address,
                    help="an address that may use the model (repeatable)")
     _signing(p)
 
     p = _add(subparsers, "list-models", "models:list_models", "List the models you may see on a service")
     _service_target(p)
-    p.add_argument("--method", metavar="METHOD", help="only models of this method")
+    p.add_argument("--method", metavar="METHOD", type=argtypes.name, help="only models of this method")
     p.add_argument("--status", dest="statuses", action="append", type=model_status, default=[], metavar="STATUS",
                    help=f"only models in this status (repeatable): {', '.join(STATUSES)}")
     visibility = p.add_mutually_exclusive_group()
@@ -160,6 +176,8 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--all", dest="all_pages", action="store_true",
                    help="follow pages until an empty one (page size 100 unless --page-size)")
     _signing(p)
+    set_checks(p, exclusive(("--all", ["all_pages"]), ("--page", ["page"])),
+               needs(("--page", "page"), ("--page-size", "page_size"), "the daemon treats a page size under 1 as 1"))
 
     p = _add(subparsers, "get-model", "models:get_model", "Show a model")
     _model_target(p)
@@ -167,13 +185,15 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
 
     p = _add(subparsers, "update-model", "models:update_model", "Change a model's name, description or address list")
     _model_target(p)
-    p.add_argument("--name", help="new name")
+    p.add_argument("--name", type=argtypes.name, help="new name")
     p.add_argument("--description", help="new description")
-    p.add_argument("--add-address", dest="add_addresses", action="append", default=[], metavar="ADDR",
+    p.add_argument("--add-address", dest="add_addresses", action="append", default=[], metavar="ADDR", type=argtypes.address,
                    help="give this address access (repeatable)")
     p.add_argument("--remove-address", dest="remove_addresses", action="append", default=[], metavar="ADDR",
-                   help="take this address off the list (repeatable)")
+                   type=argtypes.address, help="take this address off the list (repeatable)")
     _signing(p)
+    set_checks(p, at_least_one(("--name", "name"), ("--description", "description"), ("--add-address", "add_addresses"),
+                               ("--remove-address", "remove_addresses")))
 
     p = _add(subparsers, "delete-model", "models:delete_model", "Delete a model")
     _model_target(p)
@@ -198,7 +218,7 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     _model_target(p)
     p.add_argument("path", metavar="PATH", help="the dataset archive, or a folder to pack")
     p.add_argument("--no-check", action="store_true", help="skip the local dataset check (not recommended)")
-    p.add_argument("--chunk-size", type=positive_int, default=DEFAULT_CHUNK_BYTES, metavar="BYTES",
+    p.add_argument("--chunk-size", type=argtypes.chunk_size, default=DEFAULT_CHUNK_BYTES, metavar="BYTES",
                    help="bytes per upload message (default and most: 4,000,000, under the daemon's 4 MiB message cap)")
     _payment(p)
     _waiting(p, flag=True)
@@ -206,7 +226,8 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
 
     p = _add(subparsers, "validate", "paid:validate", "Pay for validation of data the service fetches from a link")
     _model_target(p)
-    p.add_argument("--link", required=True, metavar="URL", help="where the service fetches the training data")
+    p.add_argument("--link", required=True, metavar="URL", type=argtypes.link,
+                   help="where the service fetches the training data (scheme and host, such as https://host/data.zip)")
     _payment(p)
     _waiting(p, flag=True)
     _signing(p)
@@ -226,13 +247,22 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
 
     p = _add(subparsers, "call", "call:call", "Call a method of the service with a trained model (paid like snet client call)")
     _model_target(p)
-    p.add_argument("method", metavar="METHOD", help="the service method to call")
+    p.add_argument("method", metavar="METHOD", type=argtypes.name,
+                   help="the service method to call: method, Service.method or package.Service.method")
     p.add_argument("params", metavar="PARAMS", nargs="?", default="{}",
                    help="request as a JSON object, or a file holding one (default: {})")
     _payment(p)
     _signing(p)
 
-    _add(subparsers, "models", "local:models", "List the models this machine knows (the local model store)")
+    p = _add(subparsers, "models", "local:models", "List the models this machine knows (the local model store), or forget some")
+    p.add_argument("action", metavar="forget", nargs="?", choices=["forget"], help="forget MODEL_ID: drop it from the store")
+    p.add_argument("model_id", metavar="MODEL_ID", nargs="?", type=argtypes.name, help="the model to forget")
+    p.add_argument("--prune", action="store_true",
+                   help="ask each model's daemon (get_model) and forget the models it deleted or no longer has")
+    p.add_argument("--timeout-rpc", dest="rpc_timeout", type=seconds, default=RPC_TIMEOUT_SECONDS, metavar="SECONDS",
+                   help="deadline of each daemon call of --prune (default: 30)")
+    set_checks(p, exclusive(("--prune", ["prune"]), ("forget", ["action"])),
+               needs(("forget", "action"), ("MODEL_ID", "model_id")), needs(("MODEL_ID", "model_id"), ("forget", "action")))
 
 
 def root_parser() -> argparse.ArgumentParser:

@@ -107,8 +107,6 @@ class Context:
         where = self.invocation.where
         stored = self.store.find(model_id, self.network)
         if where.org_id or where.service_id:
-            if not (where.org_id and where.service_id):
-                raise errors.UsageError("--org and --service go together")
             location = self.service_location()
             if stored and (stored.location.org_id, stored.location.service_id) == (location.org_id, location.service_id):
                 return dataclasses.replace(stored, location=location)

@@ -9,7 +9,7 @@ from snet_cli_training.commands.invocation import Invocation
 from snet_cli_training.commands.outcome import Outcome
 from snet_cli_training.dataset.check import DatasetReport, check_dataset as check
 from snet_cli_training.dataset.requirements import MethodLimits
-from snet_cli_training.errors import ExitStatus, UsageError, UserInputError, not_found
+from snet_cli_training.errors import ExitStatus, UserInputError, not_found
 from snet_cli_training.store import ModelStore
 
 
@@ -23,15 +23,9 @@ def models(inv: Invocation) -> Outcome:
 
 def check_dataset(inv: Invocation) -> Outcome:
     """`check-dataset PATH`: the dataset report, exit 0 when it passes and 3 when it does not."""
-    where = inv.where
-    sources = [inv.metadata_file is not None, where.model_id is not None, bool(where.org_id or where.service_id or inv.method)]
-    if sum(sources) != 1:
-        raise UsageError("check-dataset needs one of --metadata FILE, --model-id ID, or --org ORG --service SERVICE --method M")
-    if inv.metadata_file is not None:
+    if inv.metadata_file is not None:  # the argument layer lets exactly one source of limits through
         limits = limits_from_file(inv.metadata_file)
     else:
-        if not where.model_id and not (where.org_id and where.service_id):
-            raise UsageError("--org, --service and --method go together")
         with Context(inv) as ctx:
             limits = MethodLimits.from_mapping(ctx.method_and_limits()[2])
     return dataset_outcome(inv, check(str(inv.path), limits))

@@ -11,7 +11,7 @@ from snet_cli_training.console import render
 from snet_cli_training.console.consent import require_consent
 from snet_cli_training.daemon.replies import Model
 from snet_cli_training.dataset.requirements import MethodLimits, dataset_schema
-from snet_cli_training.errors import UsageError, UserInputError
+from snet_cli_training.errors import UserInputError
 from snet_cli_training.services import full_method_name
 from snet_cli_training.snetcli import registry
 
@@ -44,11 +44,6 @@ def methods(inv: Invocation) -> Outcome:
 
 def method_metadata(inv: Invocation) -> Outcome:
     """`method-metadata ORG SERVICE METHOD` or `--model-id ID`: the limits, or with --schema their JSON Schema."""
-    where = inv.where
-    if where.model_id and (where.org_id or where.service_id or inv.method):
-        raise UsageError("method-metadata takes ORG SERVICE METHOD or --model-id, not both")
-    if not where.model_id and not (where.org_id and where.service_id):
-        raise UsageError("method-metadata needs ORG SERVICE [METHOD] or --model-id ID")
     with Context(inv) as ctx:
         grpc_service, grpc_method, limits = ctx.method_and_limits()
     if inv.schema:
@@ -79,13 +74,9 @@ def checksum_address(text: str) -> str:
 
 
 def paging(inv: Invocation) -> tuple[int, int, bool]:
-    """(page, page_size, follow) from the paging flags (docs/commands.md#paging-rules)."""
+    """(page, page_size, follow) from the paging flags (docs/commands.md#paging-rules; the argument layer checks them)."""
     if inv.all_pages:
-        if inv.page is not None:
-            raise UsageError("--all walks every page: it does not go with --page")
         return 0, inv.page_size or DEFAULT_PAGE_SIZE, True
-    if inv.page is not None and inv.page_size is None:
-        raise UsageError("--page needs --page-size (the daemon treats a page size under 1 as 1)")
     return inv.page or 0, inv.page_size or 0, False
 
 
@@ -129,8 +120,6 @@ def get_model(inv: Invocation) -> Outcome:
 
 def update_model(inv: Invocation) -> Outcome:
     """`update-model MODEL_ID`: new name, description or address list (current + added − removed)."""
-    if inv.name is None and inv.description is None and not inv.add_addresses and not inv.remove_addresses:
-        raise UsageError("nothing to change: give --name, --description, --add-address or --remove-address")
     with Context(inv) as ctx:
         known = ctx.known_model(str(inv.where.model_id))
         daemon = ctx.daemon(known.location.endpoint)
