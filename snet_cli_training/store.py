@@ -81,4 +81,19 @@ class ModelStore:
         with privatefile.locked(self.path):
             merged = [updates.pop((model.network, model.model_id), model) for model in self.all()]
             merged.extend(updates.values())
-            privatefile.write_atomic(self.path, {"version": STORE_VERSION, "models": [m.to_dict() for m in merged]})
+            self._write(merged)
+
+    def remove(self, models: Iterable[StoredModel]) -> list[StoredModel]:
+        """Drop models (keyed by network and model id) under the store's lock; the entries that were there."""
+        keys = {(model.network, model.model_id) for model in models}
+        if not keys:
+            return []
+        with privatefile.locked(self.path):
+            current = self.all()
+            removed = [model for model in current if (model.network, model.model_id) in keys]
+            if removed:
+                self._write([model for model in current if (model.network, model.model_id) not in keys])
+            return removed
+
+    def _write(self, models: list[StoredModel]) -> None:
+        privatefile.write_atomic(self.path, {"version": STORE_VERSION, "models": [m.to_dict() for m in models]})

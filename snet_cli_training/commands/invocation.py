@@ -70,6 +70,8 @@ class Invocation:
     chunk_size: int = DEFAULT_CHUNK_BYTES
     link: str | None = None
     params: str = "{}"
+    forget: bool = False  # models forget MODEL_ID
+    prune: bool = False  # models --prune
 
     @classmethod
     def from_argparse(cls, args: Any, config: Any, console: Console) -> Invocation:
@@ -96,4 +98,5 @@ class Invocation:
             created_by=value("created_by"), page=value("page"), page_size=value("page_size"),
             all_pages=bool(value("all_pages", False)), path=value("path"), metadata_file=value("metadata"),
             schema=bool(value("schema", False)), no_check=bool(value("no_check", False)),
-            chunk_size=value("chunk_size", DEFAULT_CHUNK_BYTES), link=value("link"), params=value("params", "{}"))
+            chunk_size=value("chunk_size", DEFAULT_CHUNK_BYTES), link=value("link"), params=value("params", "{}"),
+            forget=value("action") == "forget", prune=bool(value("prune", False)))
