@@ -26,10 +26,14 @@ class Console:
 
     @classmethod
     def for_snet_config(cls, config: object) -> Console:
-        """The console of a snet-cli session: the process's streams and its config folder (`~/.snet` unless moved)."""
+        """The console of a snet-cli session: the process's streams and its config folder (`~/.snet` unless moved).
+
+        In a `--json` run, stdout is the one the start-up hook kept for the document (snet-cli's own
+        prints go to stderr then).
+        """
         config_file = getattr(config, "_config_file", None)
         folder = pathlib.Path(config_file).parent if config_file else pathlib.Path(os.path.expanduser("~/.snet"))
-        return cls(snet_dir=folder)
+        return cls(stdout=_document_stdout(), snet_dir=folder)
 
     @property
     def training_dir(self) -> pathlib.Path:
