@@ -48,7 +48,7 @@ def exclusive(*options: tuple[str, Sequence[str]], required: bool = False) -> Ch
         if len(given) > 1:
             return f"argument {given[1]}: not allowed with argument {given[0]}"
         if required and not given:
-            return f"one of the arguments {' '.join(label for label, _ in options)} is required"
+            return f"one of {_alternatives([label for label, _ in options])} is required"
         return None
 
     return check
@@ -60,8 +60,7 @@ def together(*options: tuple[str, str]) -> Check:
         given = [label for label, dest in options if _given(namespace, dest)]
         missing = [label for label, dest in options if not _given(namespace, dest)]
         if given and missing:
-            return f"argument {given[0]}: goes with {', '.join(missing)}: the following arguments are required: " \
-                   f"{', '.join(missing)}"
+            return f"argument {given[0]}: needs {' and '.join(missing)}"
         return None
 
     return check
@@ -81,7 +80,11 @@ def at_least_one(*options: tuple[str, str]) -> Check:
     """At least one of OPTIONS (label, dest) given."""
     def check(namespace: argparse.Namespace) -> str | None:
         if not any(_given(namespace, dest) for _, dest in options):
-            return f"one of the arguments {' '.join(label for label, _ in options)} is required"
+            return f"one of {_alternatives([label for label, _ in options])} is required"
         return None
 
     return check
+
+
+def _alternatives(labels: list[str]) -> str:
+    return f"{', '.join(labels[:-1])} or {labels[-1]}" if len(labels) > 1 else labels[0]
