@@ -81,7 +81,7 @@ def request_mistake(message: Descriptor, params: dict, skip: str = "", prefix: s
         field = message.fields_by_name.get(name)
         if field is None or name == skip:
             fields = ", ".join(f.name for f in message.fields if f.name != skip) or "none"
-            return f"PARAMS field {prefix}{clip(name)!r} is not in {message.full_name}; its fields: {fields}"
+            return f"PARAMS field {prefix + clip(name)!r} is not in {message.full_name}; its fields: {fields}"
         mistake = _field_mistake(field, value, f"{prefix}{name}")
         if mistake:
             return mistake

@@ -94,7 +94,8 @@ def _origin(url: str) -> str:
     """scheme://host[:port] of URL: an RPC URL's path often holds an API key, which is not for printing."""
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname or "?"
-    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "") if parts.scheme else host
+    scheme = parts.scheme.split("+")[0]  # ipfshttpclient's own schemes: http+ip4, https+dns6, ...
+    return f"{scheme}://{host}" + (f":{parts.port}" if parts.port else "") if scheme else host
 
 
 @contextlib.contextmanager
