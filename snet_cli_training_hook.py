@@ -62,7 +62,9 @@ def load_plugins(parser, config):
 
 def is_json_run(argv):
     """Whether ARGV is `snet [--print-traceback] training ... --json` (not --help, nothing after `--`)."""
-    program = os.path.basename(argv[0]) if argv else ""
+    if not argv:
+        return False
+    program = os.path.basename(argv[0])
     if program.split(".")[0] not in ("snet", "snet-script") and not argv[0].endswith(
             os.path.join("snet_cli_training", "__main__.py")):
         return False
@@ -90,7 +92,10 @@ def held_stdout():
 
 
 def _patch(module):
-    hold_stdout(sys.argv)
+    try:
+        hold_stdout(getattr(sys, "argv", []))
+    except Exception:  # noqa: BLE001 -- keeping stdout clean must never cost the plugins
+        pass
     original = module.add_root_options
     if getattr(original, _MARK, False):
         return
