@@ -261,6 +261,7 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
                    help="ask each model's daemon (get_model) and forget the models it deleted or no longer has")
     p.add_argument("--timeout-rpc", dest="rpc_timeout", type=seconds, default=RPC_TIMEOUT_SECONDS, metavar="SECONDS",
                    help="deadline of each daemon call of --prune (default: 30)")
+    _signing(p)
     set_checks(p, exclusive(("--prune", ["prune"]), ("forget", ["action"])),
                needs(("forget", "action"), ("MODEL_ID", "model_id")), needs(("MODEL_ID", "model_id"), ("forget", "action")))
 
