@@ -96,7 +96,7 @@ def _field_mistake(field: FieldDescriptor, value: Any, path: str) -> str | None:
             return _wrong(path, "an object (a map)", value)
         value_field = field.message_type.fields_by_name["value"]
         return next((m for key, item in value.items() if (m := _field_mistake(value_field, item, f"{path}.{key}"))), None)
-    if field.label == FieldDescriptor.LABEL_REPEATED:
+    if field.is_repeated:
         if not isinstance(value, list):
             return _wrong(path, f"an array of {_expected(field)}", value)
         return next((m for i, item in enumerate(value) if (m := _single_mistake(field, item, f"{path}[{i}]"))), None)
@@ -154,8 +154,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_map(field: FieldDescriptor) -> bool:
-    return (field.type == FieldDescriptor.TYPE_MESSAGE and field.label == FieldDescriptor.LABEL_REPEATED
-            and field.message_type.GetOptions().map_entry)
+    return field.type == FieldDescriptor.TYPE_MESSAGE and field.is_repeated and field.message_type.GetOptions().map_entry
 
 
 def _wrong(path: str, expected: str, value: Any) -> str:
