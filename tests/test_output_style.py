@@ -51,6 +51,8 @@ def test_yaml_never_wraps_a_long_value():
     command = "snet channel extend-add-for-org snet-org default_group --channel-id 2 --amount 0.000001 --expiration +172800blocks"
     text = render.to_yaml({"channel_action": command, "names": ["x" * 300]})
     assert text.splitlines() == [f"    channel_action: {command}", "    names:", "    - " + "x" * 300]
+    forged = render.to_yaml({"name": "\x1b[2Jclean\nstatus: READY_TO_USE"})
+    assert "\x1b" not in forged and forged.count("\n") == 0 and as_document(forged) == {"name": "\x1b[2Jclean\nstatus: READY_TO_USE"}
 
 
 def test_lists_and_results_are_the_json_document_in_yaml(stack, home, control):
