@@ -6,6 +6,12 @@ Then `add_root_options` is wrapped so that, after snet-cli's own groups, every i
 `snet_cli.plugins` entry point is called with the root parser's sub-parsers action and
 snet-cli's Config. A plugin that fails to load costs one warning line on stderr; `snet`
 keeps its stock commands.
+
+For `snet training ... --json` the hook also keeps stdout for the one JSON document: snet-cli
+prints notices on stdout before any command runs (the first run's "We've created configuration
+file ..." comes from `Config()` in `main()`), so from the moment snet-cli's argument module loads,
+whatever is printed on stdout goes to stderr, and the plugin writes its document to the real
+stdout (`held_stdout()`).
 """
 
 import os
@@ -14,6 +20,8 @@ import sys
 _TARGET = "snet.cli.arguments"
 _GROUP = "snet_cli.plugins"
 _MARK = "_snet_cli_plugins_loaded"
+_JSON_COMMAND = "training"
+_held_stdout = None
 
 
 def _warn(message):
@@ -52,7 +60,42 @@ def load_plugins(parser, config):
             _warn(f"snet-cli plugin '{entry.name}' ({entry.value}) failed to load: {type(exc).__name__}: {exc}")
 
 
+def is_json_run(argv):
+    """Whether ARGV is `snet [--print-traceback] training ... --json` (not --help, nothing after `--`)."""
+    if not argv:
+        return False
+    program = os.path.basename(argv[0])
+    if program.split(".")[0] not in ("snet", "snet-script") and not argv[0].endswith(
+            os.path.join("snet_cli_training", "__main__.py")):
+        return False
+    args = list(argv[1:])
+    if "--" in args:
+        args = args[:args.index("--")]
+    if args[:1] == ["--print-traceback"]:
+        args = args[1:]
+    if args[:1] != [_JSON_COMMAND] or "-h" in args or "--help" in args:
+        return False
+    return any(len(arg) > 3 and "--json".startswith(arg) for arg in args)  # argparse takes --jso for --json
+
+
+def hold_stdout(argv):
+    """In a `--json` run (see is_json_run), send stdout's text to stderr and keep stdout for the plugin (idempotent)."""
+    global _held_stdout
+    if _held_stdout is None and is_json_run(argv):
+        _held_stdout = sys.stdout
+        sys.stdout = sys.stderr
+
+
+def held_stdout():
+    """The real stdout while hold_stdout keeps it for the plugin's JSON document; None otherwise."""
+    return _held_stdout
+
+
 def _patch(module):
+    try:
+        hold_stdout(getattr(sys, "argv", []))
+    except Exception:  # noqa: BLE001 -- keeping stdout clean must never cost the plugins
+        pass
     original = module.add_root_options
     if getattr(original, _MARK, False):
         return

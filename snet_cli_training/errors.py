@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from snet_cli_training.console.render import clip
+
 
 class ExitStatus(enum.IntEnum):
     """Exit codes of `snet training`."""
@@ -18,6 +20,19 @@ class ExitStatus(enum.IntEnum):
     INTERRUPTED = 130
 
 
+# What each exit code tells a user (the --help epilog and the man page's EXIT STATUS say it from here).
+EXIT_MEANINGS = {
+    ExitStatus.OK: "done",
+    ExitStatus.ERROR: "error (one ERROR: line on stderr)",
+    ExitStatus.USAGE: "usage error",
+    ExitStatus.DATASET_REJECTED: "the dataset does not meet the method's requirements",
+    ExitStatus.MODEL_FAILED: "wait: the model ended ERRORED or DELETED",
+    ExitStatus.TIMED_OUT: "wait: timed out, the model is still in progress",
+    ExitStatus.NOT_CONFIRMED: "not confirmed: nothing was paid or deleted",
+    ExitStatus.INTERRUPTED: "interrupted (Ctrl-C)",
+}
+
+
 class TrainingError(Exception):
     """Base of every error the plugin reports as `ERROR: <message>`; exit 1 unless a subclass says otherwise."""
 
@@ -26,12 +41,6 @@ class TrainingError(Exception):
 
 class UserInputError(TrainingError):
     """Bad input from the user: a file, a flag value, a combination of flags."""
-
-
-class UsageError(TrainingError):
-    """Options that cannot go together (argparse cannot express it); exit 2 like argparse."""
-
-    exit_status = ExitStatus.USAGE
 
 
 class DatasetPathError(UserInputError):
@@ -123,5 +132,14 @@ class ChainUnavailable(TrainingError):
     """The Ethereum node of snet-cli's session did not answer (needed for the current block)."""
 
 
+class IpfsUnavailable(TrainingError):
+    """The IPFS node of snet-cli's session did not answer (needed for service and organization metadata)."""
+
+
 class SigningError(TrainingError):
     """snet-cli's session identity could not sign (wrong password, device locked or absent)."""
+
+
+def not_found(what: str, name: str, detail: str = "") -> str:
+    """The one wording of everything missing: `<what> not found: <name>`, then why or where in brackets."""
+    return f"{what} not found: {clip(name)}" + (f" ({detail})" if detail else "")

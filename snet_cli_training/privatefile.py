@@ -75,11 +75,12 @@ def read_json(path: pathlib.Path, is_valid: Callable[[Any], bool], *,
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise Unreadable(exc.strerror or str(exc)) from None
+        raise Unreadable(f"it cannot be read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise Unreadable("it is not a regular file")
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise Unreadable("it is not a regular file")
         if info.st_uid != os.getuid():
             raise Unreadable("it belongs to another user")
         if info.st_mode & 0o022:
@@ -90,7 +91,7 @@ def read_json(path: pathlib.Path, is_valid: Callable[[Any], bool], *,
         try:
             document = safejson.loads(handle.read())
         except OSError as exc:
-            raise Unreadable(exc.strerror or str(exc)) from None
+            raise Unreadable(f"it cannot be read: {exc.strerror or exc}") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise Unreadable(f"it is not valid JSON ({exc})") from None
     if not is_valid(document):

@@ -47,7 +47,7 @@ def choose_group(groups: list[Mapping[str, Any]], wanted: str | None, org: str, 
         for group in groups:
             if group["group_name"] == wanted:
                 return group
-        raise errors.UserInputError(f"service {org}/{service} has no payment group {wanted!r}; its groups: {', '.join(names)}")
+        raise errors.UserInputError(errors.not_found("payment group", wanted, f"the groups of {org}/{service}: {', '.join(names)}"))
     if len(groups) > 1:
         raise errors.UserInputError(f"service {org}/{service} has several payment groups, choose one with --group: {', '.join(names)}")
     return groups[0]
@@ -91,7 +91,7 @@ def resolve_method(name: str | None, training_methods: Mapping[str, list[str]]) 
     if matches:
         options = ", ".join(f"{service}.{candidate}" for service, candidate in matches)
         raise errors.UserInputError(f"method {name!r} is ambiguous: use one of {options}")
-    raise errors.UserInputError(f"{name!r} is not a trainable method of the service; trainable: {choices}")
+    raise errors.UserInputError(errors.not_found("trainable method", name, f"trainable: {choices}"))
 
 
 def short_name(service: str) -> str:

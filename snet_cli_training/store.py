@@ -14,6 +14,7 @@ STORE_VERSION = 1
 FILE_NAME = "models.json"
 _FIELDS = ("model_id", "network", "org_id", "service_id", "group_name", "endpoint", "grpc_service_name",
            "grpc_method_name", "status")
+_OPTIONAL_FIELDS = ("name",)  # added later: a store written before has none
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +27,7 @@ class StoredModel:
     grpc_service_name: str
     grpc_method_name: str
     status: str
+    name: str = ""
 
     def to_dict(self) -> dict[str, str]:
         """The store's (and `models --json`'s) flat record."""
@@ -33,17 +35,18 @@ class StoredModel:
         return {"model_id": self.model_id, "network": self.network, "org_id": where.org_id,
                 "service_id": where.service_id, "group_name": where.group_name, "endpoint": where.endpoint,
                 "grpc_service_name": self.grpc_service_name, "grpc_method_name": self.grpc_method_name,
-                "status": self.status}
+                "status": self.status, "name": self.name}
 
     @classmethod
     def from_dict(cls, item: dict[str, str]) -> StoredModel:
         location = Location(item["org_id"], item["service_id"], item["group_name"], item["endpoint"])
         return cls(item["model_id"], item["network"], location, item["grpc_service_name"], item["grpc_method_name"],
-                   item["status"])
+                   item["status"], item.get("name", ""))
 
 
 def _is_record(value: Any) -> bool:
-    return isinstance(value, dict) and all(isinstance(value.get(name), str) for name in _FIELDS)
+    return (isinstance(value, dict) and all(isinstance(value.get(name), str) for name in _FIELDS)
+            and all(isinstance(value.get(name, ""), str) for name in _OPTIONAL_FIELDS))
 
 
 def _is_store(document: Any) -> bool:
@@ -78,4 +81,19 @@ class ModelStore:
         with privatefile.locked(self.path):
             merged = [updates.pop((model.network, model.model_id), model) for model in self.all()]
             merged.extend(updates.values())
-            privatefile.write_atomic(self.path, {"version": STORE_VERSION, "models": [m.to_dict() for m in merged]})
+            self._write(merged)
+
+    def remove(self, models: Iterable[StoredModel]) -> list[StoredModel]:
+        """Drop models (keyed by network and model id) under the store's lock; the entries that were there."""
+        keys = {(model.network, model.model_id) for model in models}
+        if not keys:
+            return []
+        with privatefile.locked(self.path):
+            current = self.all()
+            removed = [model for model in current if (model.network, model.model_id) in keys]
+            if removed:
+                self._write([model for model in current if (model.network, model.model_id) not in keys])
+            return removed
+
+    def _write(self, models: list[StoredModel]) -> None:
+        privatefile.write_atomic(self.path, {"version": STORE_VERSION, "models": [m.to_dict() for m in models]})

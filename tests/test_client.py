@@ -291,7 +291,9 @@ def test_other_errors_are_not_retried(fake_daemon, daemon_client):
         grpc.StatusCode.UNKNOWN, f"unable to access model: user {ADDRESS}, does not have access to model Id 4")
     with pytest.raises(errors.ModelNotFound) as caught:
         daemon_client.get_model("4")
-    assert str(caught.value) == f"model 4 not found or not visible to {ADDRESS}"
+    message = str(caught.value)
+    assert message.startswith("model not found: 4 (the daemon at ")
+    assert message.endswith(f" has none that {ADDRESS.lower()} may see: deleted, never created, or access removed)")
     assert caught.value.code == "UNKNOWN" and "does not have access" in caught.value.details
     assert len(fake_daemon.rpcs("get_model")) == 1
 
@@ -303,7 +305,8 @@ def test_other_errors_are_not_retried(fake_daemon, daemon_client):
     (grpc.StatusCode.INVALID_ARGUMENT, 'missing "snet-payment-channel-id"', errors.TrainingDisabled,
      "has no training support"),
     (grpc.StatusCode.UNKNOWN, "unable to access model: daemon storage error: error in getting data from model "
-     "storage: model data doesn't exist for modelID: 12", errors.ModelNotFound, "model 12 not found on the daemon"),
+     "storage: model data doesn't exist for modelID: 12", errors.ModelNotFound,
+     "model not found: 12 (the daemon at http://d:1 has no such model)"),
     (grpc.StatusCode.UNKNOWN, "unable to access model: error in updating model state: only owner can change the "
      "model state", errors.AccessDenied, "only the model's creator can train it (model 12)"),
     (grpc.StatusCode.UNAUTHENTICATED, "income 10 does not equal to price 200", errors.PaymentError, "income 10"),

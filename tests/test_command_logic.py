@@ -10,7 +10,7 @@ from snet_cli_training.commands import models as commands
 from snet_cli_training.commands import wait as waiting
 from snet_cli_training.commands.invocation import Invocation
 from snet_cli_training.console.streams import Console
-from snet_cli_training.errors import ExitStatus, UsageError, UserInputError
+from snet_cli_training.errors import ExitStatus, UserInputError
 
 
 def _paging(**values):
@@ -23,10 +23,6 @@ def test_paging_rules():
     assert commands.paging(_paging(page=2, page_size=5)) == (2, 5, False)
     assert commands.paging(_paging(all_pages=True)) == (0, 100, True)
     assert commands.paging(_paging(all_pages=True, page_size=7)) == (0, 7, True)
-    with pytest.raises(UsageError):
-        commands.paging(_paging(page=1))
-    with pytest.raises(UsageError):
-        commands.paging(_paging(all_pages=True, page=0))
 
 
 def test_new_address_list_keeps_the_creator_and_order():

@@ -34,6 +34,19 @@ def test_man_page_check_fails_when_the_page_drifts(tmp_path, monkeypatch):
     assert gen_manpage.main(["--check"]) == 1
 
 
+def test_man_page_is_snet_training_with_its_sections():
+    page = (ROOT / "man" / "snet-training.1").read_text(encoding="utf-8")
+    assert page.startswith('.TH SNET\\-TRAINING "1" ')
+    assert "\n.SH NAME\nsnet\\-training \\- train your own models on SingularityNET services\n" in page
+    sections = [line[4:] for line in page.splitlines() if line.startswith(".SH ") and "COMMAND" not in line
+                and "OPTIONS" not in line]
+    assert sections[-4:] == ["EXIT STATUS", "FILES", "ENVIRONMENT", "EXAMPLES"]
+    for text in (".B 130\ninterrupted", "~/.snet/training/models.json", "~/.snet/training/payments.json",
+                 "~/.snet/training/signatures.json", ".B HOME", ".SS upload\n.nf\n# every free step"):
+        assert text in page, text
+    assert ".SH COMMENTS" not in page  # the exit codes are EXIT STATUS
+
+
 def test_regenerating_the_protocol_descriptors_gives_the_same_bytes():
     result = _check("regen_protos.py")
     assert result.returncode == 0, result.stdout + result.stderr

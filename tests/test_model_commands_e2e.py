@@ -59,7 +59,8 @@ def test_model_lifecycle_in_json_and_text(stack, home):
     stored = ok_json(training(home, "models"))
     assert [m["model_id"] for m in stored] == [model_id]
     assert set(stored[0]) == {"model_id", "network", "org_id", "service_id", "group_name", "endpoint",
-                              "grpc_service_name", "grpc_method_name", "status"}
+                              "grpc_service_name", "grpc_method_name", "status", "name"}
+    assert stored[0]["name"] == "lifecycle"
 
     updated = ok_json(training(home, "update-model", model_id, "--name", "renamed", "--description", "second",
                                "--add-address", stack.client2.address))

@@ -214,7 +214,9 @@ def _on_terminal(home: Path, args: list[str], answer: str, timeout: float = 60) 
 def test_the_question_is_asked_on_the_terminal(stack, home, control):
     model_id = create(home, stack, "terminal")
     code, out, terminal = _on_terminal(home, ["validate", model_id, "--link", LINK, "--json"], "n")
-    assert f"Pay {VALIDATE_PRICE} cogs" in terminal and model_id in terminal
+    question = (f"Pay {VALIDATE_PRICE} cogs (0.0000000000000002 FET) to {stack.org_id}/{stack.service_id} "
+                f'for validating the data at {LINK} (model "terminal")? [y/N]')
+    assert question in terminal
     assert code == ExitStatus.NOT_CONFIRMED, terminal
     assert json.loads(out)["paid"] is False
     assert control.journal() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -18,7 +19,7 @@ from snet_cli_training.daemon.replies import ChannelState
 from snet_cli_training.payment import channels, checkout, claim, journal as journals, policy
 from snet_cli_training.payment.options import PaymentOptions
 from snet_cli_training.payment.progress import PaymentProgress
-from snet_cli_training.payment.quote import Quote
+from snet_cli_training.payment.quote import Purchase, Quote
 from snet_cli_training.snetcli.channels import Channel
 
 MPE = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -68,9 +69,12 @@ def test_quote_amount_is_last_signed_plus_price_and_dict_has_cli_keys():
         "token": "FET", "channel_id": 7, "nonce": 2, "signed_amount_cogs": 1200, "paid": True}
     # unpaid, the channel still stands at the last signed amount: nothing signed 1200
     assert quote.to_dict(paid=False) == {**quote.to_dict(paid=True), "signed_amount_cogs": 1000, "paid": False}
-    text = quote.describe()
-    for fragment in ("200 cogs", "0.0000000000000002 FET", "channel 7", "1200 cogs", "nonce 2", "validation of model m1"):
-        assert fragment in text
+    assert quote.describe() == "Pay 200 cogs (0.0000000000000002 FET) for validating data (model m1)?"
+    bought = dataclasses.replace(quote, purchase=Purchase("snet-org/example", "validating data.zip", "my model"))
+    assert bought.describe() == ('Pay 200 cogs (0.0000000000000002 FET) to snet-org/example for validating data.zip '
+                                 '(model "my model")?')
+    assert bought.details() == ("payment channel 7: signs a cumulative 1200 cogs (0.0000000000000012 FET) at nonce 2; "
+                                "last signed 1000 cogs; channel value 1000000 cogs")
     with pytest.raises(ValueError):
         _quote(rpc="delete_model")
 
@@ -151,7 +155,14 @@ def test_terminal_asks_on_stderr_and_reads_stdin(tmp_path, answer, goes):
     else:
         with pytest.raises(errors.NotConfirmed):
             policy.consent_to_pay(env, _quote(), PaymentOptions())
-    assert "Pay 200 cogs" in env.stderr.getvalue() and "[y/n]" in env.stderr.getvalue()
+    assert env.stderr.getvalue() == "Pay 200 cogs (0.0000000000000002 FET) for validating data (model m1)? [y/N] "
+
+
+def test_verbose_shows_what_is_signed_before_the_question(tmp_path):
+    env = _env(tmp_path, "y\n")
+    assert policy.consent_to_pay(env, _quote(), PaymentOptions(verbose=True)) is True
+    details, question = env.stderr.getvalue().split("\n")
+    assert details == _quote().details() and question.startswith("Pay 200 cogs")
 
 
 def _fix(kind="open") -> channels.FundingPlan:

@@ -32,7 +32,9 @@ root = argparse.ArgumentParser(prog="snet")
 register(root.add_subparsers(), None)
 registration = {"snet_cli_training", "snet_cli_training_hook", "snet_cli_training.plugin", "snet_cli_training.errors",
                 "snet_cli_training.constants", "snet_cli_training.cli", "snet_cli_training.cli.arguments",
-                "snet_cli_training.cli.argtypes", "snet_cli_training.cli.dispatch", "snet_cli_training.commands",
+                "snet_cli_training.cli.argtypes", "snet_cli_training.cli.combinations",
+                "snet_cli_training.cli.examples", "snet_cli_training.cli.options", "snet_cli_training.cli.dispatch",
+                "snet_cli_training.commands",
                 "snet_cli_training.commands.invocation", "snet_cli_training.commands.outcome", "snet_cli_training.console",
                 "snet_cli_training.console.render", "snet_cli_training.console.streams", "snet_cli_training.payment",
                 "snet_cli_training.payment.options", "snet_cli_training.payment.progress"}

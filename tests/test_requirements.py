@@ -100,7 +100,9 @@ def test_sdk_wording_of_the_four_checks(tmp_path):
     report = check_dataset(str(path), limits(dataset_max_size_mb=0, dataset_max_count_files=2,
                                              dataset_max_size_single_file_mb=5, dataset_files_type="png, mp3, txt"))
     size = path.stat().st_size
-    assert report.text().split("\n") == [
+    facts, failed = report.text().split("\nDataset check failed:\n")
+    assert facts.split("\n")[0] == "    ok: false"
+    assert ["Dataset check failed:", *failed.split("\n")] == [
         "Dataset check failed:",
         "\tToo many files: 3 > 2",
         "\tWrong file type: `jpg` in file: `avatars/collage.jpg`. Allowed file types: png, mp3, txt",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from snet_cli_training import errors, services
@@ -28,15 +30,15 @@ def test_resolve_method(name, methods, expected):
 @pytest.mark.parametrize("name, methods, message", [
     (None, MANY, "several trainable methods, choose one with --method: Echo.answer, Echo.shout, Other.answer, Full.train"),
     ("answer", MANY, "'answer' is ambiguous: use one of Echo.answer, Other.answer"),
-    ("nope", MANY, "'nope' is not a trainable method of the service; trainable: Echo.answer"),
-    ("Nope.answer", MANY, "not a trainable method"),
-    ("Answer", ONE, "not a trainable method"),
+    ("nope", MANY, "trainable method not found: nope (trainable: Echo.answer, Echo.shout, Other.answer, Full.train)"),
+    ("Nope.answer", MANY, "trainable method not found: Nope.answer"),
+    ("Answer", ONE, "trainable method not found: Answer"),
     ("Echo.", ONE, "bad method name"),
     (None, {}, "no trainable methods"),
     ("answer", {"Echo": []}, "no trainable methods"),
 ])
 def test_resolve_method_refuses_with_the_choices(name, methods, message):
-    with pytest.raises(errors.UserInputError, match=message.replace(".", r"\.").replace("(", r"\(")):
+    with pytest.raises(errors.UserInputError, match=re.escape(message)):
         services.resolve_method(name, methods)
 
 
@@ -51,7 +53,7 @@ def test_choose_group():
     assert services.choose_group(GROUPS, "eu", "o", "s")["group_id"] == "BBB="
     with pytest.raises(errors.UserInputError, match="several payment groups, choose one with --group: default_group, eu"):
         services.choose_group(GROUPS, None, "o", "s")
-    with pytest.raises(errors.UserInputError, match="no payment group 'us'; its groups: default_group, eu"):
+    with pytest.raises(errors.UserInputError, match=r"payment group not found: us \(the groups of o/s: default_group, eu\)"):
         services.choose_group(GROUPS, "us", "o", "s")
     with pytest.raises(errors.ConfigurationError):
         services.choose_group([], None, "o", "s")

@@ -19,10 +19,13 @@ from typing import Any
 
 from snet_cli_training.commands.invocation import Invocation
 from snet_cli_training.commands.outcome import Outcome
-from snet_cli_training.console.streams import Console
+from snet_cli_training.console import render
+from snet_cli_training.console.streams import Console, can_encode, write_text
 from snet_cli_training.errors import ExitStatus, TrainingError
 
 COMMANDS_PACKAGE = "snet_cli_training.commands"
+# A message quotes each input clipped (render.clip); this bounds the whole line whatever it quotes.
+ERROR_LINE_CHARACTERS = 1000
 
 
 class TrainingCommand:
@@ -99,14 +102,21 @@ def _settle(console: Console, outcome: Outcome) -> None:
 def _emit(invocation: Invocation, outcome: Outcome) -> None:
     stdout = invocation.console.stdout
     text = outcome.rendered(invocation.json)
+    if invocation.json and not can_encode(stdout, text):  # PYTHONIOENCODING=ascii: JSON's own escapes stay valid JSON
+        text = render.to_json(outcome.document, ascii_only=True)
     if text:
-        stdout.write(text + "\n")
+        write_text(stdout, text + "\n")
     stdout.flush()
+
+
+def error_line(message: str) -> str:
+    """The one `ERROR:` line of MESSAGE: control characters escaped, an overlong message cut (it quotes inputs)."""
+    return f"ERROR: {render.printable(render.clip(message, ERROR_LINE_CHARACTERS))}"
 
 
 def _error(console: Console, message: str) -> None:
     try:
-        console.stderr.write(f"ERROR: {message}\n")
+        write_text(console.stderr, error_line(message) + "\n")
         console.stderr.flush()
     except (OSError, ValueError):
         pass

@@ -130,16 +130,14 @@ class Context:
         where = self.invocation.where
         stored = self.store.find(model_id, self.network)
         if where.org_id or where.service_id:
-            if not (where.org_id and where.service_id):
-                raise errors.UsageError("--org and --service go together")
             location = self.service_location()
             if stored and (stored.location.org_id, stored.location.service_id) == (location.org_id, location.service_id):
                 return dataclasses.replace(stored, location=location)
             return StoredModel(model_id, self.network, location, "", "", "")
         if stored is None:
-            raise errors.UserInputError(
-                f"model {model_id} is not in the local model store of network {self.network}: "
-                "pass --org ORG --service SERVICE (list-models and get-model with them remember it)")
+            raise errors.UserInputError(errors.not_found(
+                "model", model_id, f"not in the local model store of network {self.network}: "
+                "pass --org ORG --service SERVICE; list-models and get-model with them remember it"))
         if where.group_name and where.group_name != stored.location.group_name:
             raise errors.UserInputError(f"model {model_id} belongs to group {stored.location.group_name}, "
                                         f"not {where.group_name}")
@@ -155,7 +153,7 @@ class Context:
         model = self.daemon(known.location.endpoint).get_model(model_id)
         self.remember(known.location, [model])
         return dataclasses.replace(known, grpc_service_name=model.grpc_service_name,
-                                   grpc_method_name=model.grpc_method_name, status=model.status)
+                                   grpc_method_name=model.grpc_method_name, status=model.status, name=model.name)
 
     def method_of_service(self, location: Location, wanted: str | None) -> tuple[str, str]:
         """The trainable (short service, method) named `wanted` (or the only one) on the daemon of `location`."""
@@ -180,7 +178,7 @@ class Context:
     def remember(self, location: Location, models: Iterable[Model]) -> None:
         """Put models the daemon returned into the local store, with where they live."""
         self.store.save([StoredModel(m.model_id, self.network, location, m.grpc_service_name, m.grpc_method_name,
-                                     m.status) for m in models if m.model_id])
+                                     m.status, m.name) for m in models if m.model_id])
 
     def remember_status(self, known: StoredModel, status: str) -> None:
         """Record a status the daemon reported for a model (after a paid call or a deletion)."""

@@ -43,13 +43,9 @@ def doctor(inv: Invocation) -> Outcome:
 def _targeted(inv: Invocation) -> Invocation:
     """The invocation with doctor's positionals read as ORG SERVICE or MODEL_ID."""
     where = inv.where
-    if len(inv.target) not in (1, 2):
-        raise errors.UsageError("doctor takes ORG SERVICE [--model-id ID], or MODEL_ID alone")
     if len(inv.target) == 2:
         org_id, service_id = inv.target
         return dataclasses.replace(inv, where=dataclasses.replace(where, org_id=org_id, service_id=service_id))
-    if where.model_id:
-        raise errors.UsageError("doctor takes ORG SERVICE --model-id ID, or MODEL_ID alone")
     return dataclasses.replace(inv, where=Where(None, None, where.group_name, where.endpoint, inv.target[0]))
 
 

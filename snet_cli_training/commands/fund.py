@@ -43,8 +43,6 @@ def fund(inv: Invocation) -> Outcome:
 
 def _location_and_need(ctx: Context, inv: Invocation) -> tuple[Location, int]:
     """Where the channel goes and how many cogs it must be able to pay."""
-    if len(inv.target) not in (1, 2):
-        raise errors.UsageError("fund takes MODEL_ID, or ORG SERVICE")
     if len(inv.target) == 2:
         org_id, service_id = inv.target
         location = ctx.service_group(org_id, service_id, inv.where.group_name).location
@@ -55,10 +53,6 @@ def _location_and_need(ctx: Context, inv: Invocation) -> tuple[Location, int]:
     if inv.payment.amount is not None:
         return location, inv.payment.amount
     work = inv.fund_for or (WORK_NAMES if model_id else ())
-    if not work:
-        raise errors.UsageError("fund ORG SERVICE needs --amount COGS (or --for call): the daemon's prices are per model")
-    if model_id is None and set(work) - {"call"}:
-        raise errors.UsageError("--for upload or train needs MODEL_ID: the daemon's prices are per model")
     return location, sum(_price(ctx, location, model_id, name) for name in work)
 
 

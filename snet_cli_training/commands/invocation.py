@@ -76,6 +76,8 @@ class Invocation:
     fund_for: tuple[str, ...] = ()  # fund --for
     # Filled in as the command pays, for the message of an interruption (the one mutable part).
     progress: PaymentProgress = dataclasses.field(default_factory=PaymentProgress)
+    forget: bool = False  # models forget MODEL_ID
+    prune: bool = False  # models --prune
 
     @classmethod
     def from_argparse(cls, args: Any, config: Any, console: Console) -> Invocation:
@@ -93,7 +95,7 @@ class Invocation:
             payment=PaymentOptions(yes=yes, max_price=value("max_price"), dry_run=bool(value("dry_run", False)),
                                    open_channel=bool(value("open_channel", False)), fund=bool(value("fund", False)),
                                    pay_again=bool(value("pay_again", False)), amount=value("amount"),
-                                   expiration_blocks=value("expiration")),
+                                   expiration_blocks=value("expiration"), verbose=bool(value("verbose", False))),
             waiting=WaitOptions(wait=bool(value("wait", False)), until=value("until"),
                                 timeout=value("timeout", WAIT_TIMEOUT_SECONDS),
                                 interval=value("interval", WAIT_INTERVAL_SECONDS)),
@@ -105,4 +107,5 @@ class Invocation:
             schema=bool(value("schema", False)), no_check=bool(value("no_check", False)),
             chunk_size=value("chunk_size", DEFAULT_CHUNK_BYTES), upload_mode=value("upload_mode", "auto"),
             link=value("link"), params=value("params", "{}"),
-            target=tuple(value("target", ())), fund_for=tuple(value("fund_for", ())))
+            target=tuple(value("target", ())), fund_for=tuple(value("fund_for", ())),
+            forget=value("action") == "forget", prune=bool(value("prune", False)))

@@ -11,7 +11,7 @@ from snet_cli_training.console import render
 from snet_cli_training.console.consent import require_consent
 from snet_cli_training.daemon.replies import Model
 from snet_cli_training.dataset.requirements import MethodLimits, dataset_schema
-from snet_cli_training.errors import UsageError, UserInputError
+from snet_cli_training.errors import UserInputError
 from snet_cli_training.services import full_method_name
 from snet_cli_training.snetcli import registry
 
@@ -26,7 +26,7 @@ def metadata(inv: Invocation) -> Outcome:
 
 
 def methods(inv: Invocation) -> Outcome:
-    """`methods ORG SERVICE`: every trainable method with its dataset limits, in one table."""
+    """`methods ORG SERVICE`: every trainable method with its dataset limits."""
     with Context(inv) as ctx:
         location = ctx.service_location()
         daemon = ctx.daemon(location.endpoint)
@@ -37,30 +37,13 @@ def methods(inv: Invocation) -> Outcome:
                 limits = daemon.get_method_metadata(service_name, method_name)
                 rows.append({"service": service_name, "method": method_name,
                              "full_name": full_method_name(packages, service_name, method_name), **limits})
-
-    def text() -> str:
-        if not rows:
-            return "    The service has no trainable methods."
-        headers = ["METHOD", "MAX_MB", "MAX_FILES", "MAX_FILE_MB", "FILE_TYPES", "DATASET_TYPES", "MAX_MODELS", "DESCRIPTION"]
-        cells = [[r["full_name"], _limit(r["dataset_max_size_mb"]), _limit(r["dataset_max_count_files"]),
-                  _limit(r["dataset_max_size_single_file_mb"]), r["dataset_files_type"] or "-", r["dataset_type"] or "-",
-                  _limit(r["max_models_per_user"]), r["dataset_description"] or "-"] for r in rows]
-        return render.table(cells, headers)
-
-    return Outcome(rows, text)
-
-
-def _limit(value: int) -> str:
-    return str(value) if value else "-"
+    if not rows:
+        inv.console.say("the service has no trainable methods")
+    return Outcome.structured(rows)
 
 
 def method_metadata(inv: Invocation) -> Outcome:
     """`method-metadata ORG SERVICE METHOD` or `--model-id ID`: the limits, or with --schema their JSON Schema."""
-    where = inv.where
-    if where.model_id and (where.org_id or where.service_id or inv.method):
-        raise UsageError("method-metadata takes ORG SERVICE METHOD or --model-id, not both")
-    if not where.model_id and not (where.org_id and where.service_id):
-        raise UsageError("method-metadata needs ORG SERVICE [METHOD] or --model-id ID")
     with Context(inv) as ctx:
         grpc_service, grpc_method, limits = ctx.method_and_limits()
     if inv.schema:
@@ -91,13 +74,9 @@ def checksum_address(text: str) -> str:
 
 
 def paging(inv: Invocation) -> tuple[int, int, bool]:
-    """(page, page_size, follow) from the paging flags (docs/commands.md#paging-rules)."""
+    """(page, page_size, follow) from the paging flags (docs/commands.md#paging-rules; the argument layer checks them)."""
     if inv.all_pages:
-        if inv.page is not None:
-            raise UsageError("--all walks every page: it does not go with --page")
         return 0, inv.page_size or DEFAULT_PAGE_SIZE, True
-    if inv.page is not None and inv.page_size is None:
-        raise UsageError("--page needs --page-size (the daemon treats a page size under 1 as 1)")
     return inv.page or 0, inv.page_size or 0, False
 
 
@@ -131,16 +110,7 @@ def list_models(inv: Invocation) -> Outcome:
             found.extend(batch)
         models = unique_models(found)
         ctx.remember(location, models)
-    documents = [model.to_dict(location) for model in models]
-    return Outcome(documents, lambda: _models_text(documents))
-
-
-def _models_text(documents: list[dict]) -> str:
-    if not documents:
-        return "    No models."
-    rows = [[d["model_id"], d["status"], d["name"], f'{d["grpc_service_name"]}.{d["grpc_method_name"]}',
-             "yes" if d["is_public"] else "no", d["created_by_address"], d["updated_date"]] for d in documents]
-    return render.table(rows, ["MODEL_ID", "STATUS", "NAME", "METHOD", "PUBLIC", "CREATED_BY", "UPDATED"])
+    return Outcome.structured([model.to_dict(location) for model in models])
 
 
 def get_model(inv: Invocation) -> Outcome:
@@ -154,8 +124,6 @@ def get_model(inv: Invocation) -> Outcome:
 
 def update_model(inv: Invocation) -> Outcome:
     """`update-model MODEL_ID`: new name, description or address list (current + added − removed)."""
-    if inv.name is None and inv.description is None and not inv.add_addresses and not inv.remove_addresses:
-        raise UsageError("nothing to change: give --name, --description, --add-address or --remove-address")
     with Context(inv) as ctx:
         known = ctx.known_model(str(inv.where.model_id))
         daemon = ctx.daemon(known.location.endpoint)
@@ -190,14 +158,16 @@ def new_address_list(current: list[str], creator: str, add: list[str], remove: l
 
 
 def delete_model(inv: Invocation) -> Outcome:
-    """`delete-model MODEL_ID`: asks first (unless -y); refuses to ask without a terminal."""
+    """`delete-model MODEL_ID`: asks first (unless -y), naming the model; refuses to ask without a terminal."""
     with Context(inv) as ctx:
         known = ctx.known_model(str(inv.where.model_id))
         where = known.location
         daemon = ctx.daemon(where.endpoint)
-        model = daemon.get_model(known.model_id)
-        require_consent(inv.console, f"Delete model {known.model_id} ({model.name!r}) of {where.service}?",
-                        yes=inv.yes, what="delete", document={"model_id": known.model_id, "status": model.status})
+        if not inv.yes:
+            model = daemon.get_model(known.model_id)
+            named = f' ("{model.name}")' if model.name else ""
+            require_consent(inv.console, f"Delete model {known.model_id}{named} of {where.service}?", yes=False,
+                            what="delete", document={"model_id": known.model_id, "status": model.status})
         status = daemon.delete_model(known.model_id)
         ctx.remember_status(known, status)
         return Outcome.structured({"model_id": known.model_id, "status": status})

@@ -18,6 +18,7 @@ from snet_cli_training.commands.local import dataset_outcome
 from snet_cli_training.commands.outcome import Outcome
 from snet_cli_training.commands.upload_sender import UploadSender
 from snet_cli_training.commands.wait import wait_for
+from snet_cli_training.console.render import address, clip
 from snet_cli_training.constants import TOKEN
 from snet_cli_training.daemon.upload_source import UploadSource
 from snet_cli_training.dataset.check import check_prepared
@@ -25,6 +26,7 @@ from snet_cli_training.dataset.packing import PreparedDataset
 from snet_cli_training.dataset.requirements import MethodLimits
 from snet_cli_training.payment.checkout import Payment, pay_once
 from snet_cli_training.payment.journal import Work
+from snet_cli_training.payment.quote import Purchase
 from snet_cli_training.snetcli.tokens import cogs_to_token
 from snet_cli_training.store import StoredModel
 
@@ -42,12 +44,13 @@ NEXT_STEP = {
 }
 
 
-def pay(ctx: Context, work: Work, location: Any, price: int, send: Callable[[list[tuple[str, Any]]], Any], *,
-        refuse_repeat: bool = False) -> Payment:
-    """Pay `price` for `work` on the group of `location` through payment.checkout."""
+def pay(ctx: Context, known: StoredModel, work: Work, price: int, send: Callable[[list[tuple[str, Any]]], Any], *,
+        says: str, model_name: str | None = None, refuse_repeat: bool = False) -> Payment:
+    """Pay `price` for `work` on the model's group through payment.checkout; the question names it as `says`."""
     inv = ctx.invocation
-    return pay_once(ctx.console, ctx.wallet(location), ctx.journal, inv.payment, inv.progress, work=work, price=price,
-                    send=send, refuse_repeat=refuse_repeat)
+    purchase = Purchase(known.location.service, says, known.name if model_name is None else model_name)
+    return pay_once(ctx.console, ctx.wallet(known.location), ctx.journal, inv.payment, inv.progress, work=work,
+                    price=price, send=send, refuse_repeat=refuse_repeat, purchase=purchase)
 
 
 def after_payment(payment: Payment, work: Work) -> errors.PaidButUnfinished:
@@ -59,9 +62,10 @@ def after_payment(payment: Payment, work: Work) -> errors.PaidButUnfinished:
 
 
 def _training_result(ctx: Context, known: StoredModel, work: Work, price: int,
-                     send: Callable[[list[tuple[str, Any]]], str], *, refuse_repeat: bool = False) -> Outcome:
+                     send: Callable[[list[tuple[str, Any]]], str], *, says: str, model_name: str | None = None,
+                     refuse_repeat: bool = False) -> Outcome:
     """A paid training RPC's result (with --wait, the final status and its exit code)."""
-    payment = pay(ctx, work, known.location, price, send, refuse_repeat=refuse_repeat)
+    payment = pay(ctx, known, work, price, send, says=says, model_name=model_name, refuse_repeat=refuse_repeat)
     done = payment.paid or payment.prior is not None
     try:
         if payment.paid:
@@ -143,7 +147,8 @@ def upload(inv: Invocation) -> Outcome:
             model = preflight.confirm_model(ctx, known)
             price = daemon.validate_model_price(known.model_id)
             sender = UploadSender(console, daemon, source, mode, found.behaviour)
-            outcome = _training_result(ctx, known, work, price, sender, refuse_repeat=model.status in HAS_A_DATASET)
+            outcome = _training_result(ctx, known, work, price, sender, says=f"validating {source.file_name}",
+                                       model_name=model.name, refuse_repeat=model.status in HAS_A_DATASET)
     document = outcome.document
     document.update(daemon_version=found.behaviour.claimed_version, upload_mode=sender.mode)
     if document["paid"]:
@@ -163,6 +168,7 @@ def validate(inv: Invocation) -> Outcome:
         price = daemon.validate_model_price(known.model_id, link)
         return _training_result(ctx, known, Work("validate_model", known.model_id, f"link:{link}"), price,
                                 lambda metadata: daemon.validate_model(known.model_id, link, payment_metadata=metadata),
+                                says=f"validating the data at {clip(link, 80)}", model_name=model.name,
                                 refuse_repeat=model.status in HAS_A_DATASET)
 
 
@@ -176,11 +182,12 @@ def train(inv: Invocation) -> Outcome:
         signer = ctx.signer.address
         if model.created_by_address.lower() != signer.lower():
             raise errors.AccessDenied(f"only the model's creator ({model.created_by_address}) can train model "
-                                      f"{known.model_id}; you are {signer}: nothing was paid")
+                                      f"{known.model_id}; you are {address(signer)}: nothing was paid")
         if model.status != "VALIDATED":
             raise errors.UserInputError(f"model {known.model_id} is {model.status}: training starts from VALIDATED "
                                         f"({NEXT_STEP.get(model.status, '')}); nothing was paid"
                                         + earlier_payments(ctx, known.model_id))
         price = daemon.train_model_price(known.model_id)
         return _training_result(ctx, known, Work("train_model", known.model_id), price,
-                                lambda metadata: daemon.train_model(known.model_id, payment_metadata=metadata))
+                                lambda metadata: daemon.train_model(known.model_id, payment_metadata=metadata),
+                                says="training", model_name=model.name)

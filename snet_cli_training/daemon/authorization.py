@@ -18,6 +18,7 @@ from eth_keys.exceptions import BadSignature, ValidationError
 from eth_utils import keccak, to_checksum_address
 
 from snet_cli_training import errors
+from snet_cli_training.console import render
 from snet_cli_training.daemon import protocol
 from snet_cli_training.daemon.signature_cache import UNIFIED, CachedSignature, SignatureCache
 
@@ -73,7 +74,7 @@ class Signer:
         except errors.TrainingError:
             raise
         except Exception as exc:  # noqa: BLE001 - key, keystore, ledger and trezor providers fail in their own ways
-            raise errors.SigningError(f"the identity {self._address} could not sign: {exc}") from exc
+            raise errors.SigningError(f"the identity {render.address(self._address)} could not sign: {exc}") from exc
         if len(signature) != 65:
             raise ValueError(f"the identity returned a {len(signature)}-byte signature, expected 65")
         return signature

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from snet_cli_training.console import render
 from snet_cli_training.constants import status_name
 from snet_cli_training.services import Location
 
@@ -34,12 +35,14 @@ class Model:
 
     @classmethod
     def from_response(cls, response: Any) -> Model:
-        """From a training.ModelResponse."""
+        """From a training.ModelResponse (addresses in the one case every output uses)."""
         return cls(model_id=response.model_id, status=status_name(response.status), name=response.name,
                    description=response.description, grpc_service_name=response.grpc_service_name,
                    grpc_method_name=response.grpc_method_name, is_public=response.is_public,
-                   address_list=tuple(response.address_list), training_data_link=response.training_data_link,
-                   created_by_address=response.created_by_address, updated_by_address=response.updated_by_address,
+                   address_list=tuple(render.address(a) for a in response.address_list),
+                   training_data_link=response.training_data_link,
+                   created_by_address=render.address(response.created_by_address),
+                   updated_by_address=render.address(response.updated_by_address),
                    created_date=response.created_date, updated_date=response.updated_date)
 
     def to_dict(self, location: Location) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import grpc
 
 from snet_cli_training import errors
+from snet_cli_training.console import render
 
 _TRAINING_DISABLED_TEXT = "service end point is not defined or is invalid"
 _PAYMENT_TEXTS = ("income", "not enough tokens", "incorrect payment channel nonce", "payment channel",
@@ -49,10 +50,13 @@ def map_rpc_error(error: grpc.RpcError, *, endpoint: str, rpc: str, model_id: st
         return errors.AuthorizationExpired(
             f"the daemon at {endpoint} refused the signed authorization for {rpc}: {_unwrap(details)}", **context)
     if "does not have access to model id" in text:
-        who = signer_address or "this identity"
-        return errors.ModelNotFound(f"{model} not found or not visible to {who}", **context)
+        who = render.address(signer_address) if signer_address else "this identity"
+        return errors.ModelNotFound(errors.not_found("model", model_id or "?", f"the daemon at {endpoint} has none that "
+                                                     f"{who} may see: deleted, never created, or access removed"),
+                                    **context)
     if "model data doesn't exist for modelid" in text:
-        return errors.ModelNotFound(f"{model} not found on the daemon at {endpoint}", **context)
+        return errors.ModelNotFound(errors.not_found("model", model_id or "?", f"the daemon at {endpoint} has no such model"),
+                                    **context)
     if "only owner can change the model state" in text:
         action = _CREATOR_ACTIONS.get(rpc, f"call {rpc} on it")
         return errors.AccessDenied(f"only the model's creator can {action} ({model})", **context)

@@ -14,7 +14,7 @@ from snet_cli_training.dataset.formats import UNKNOWN_FORMAT
 from snet_cli_training.dataset.packing import PreparedDataset
 from snet_cli_training.dataset.requirements import MethodLimits, dataset_schema
 from snet_cli_training.dataset.rules import EntryRules, manifest_violations
-from snet_cli_training.dataset.violations import DatasetViolation, corrupt_archive, printable
+from snet_cli_training.dataset.violations import DatasetViolation, corrupt_archive
 
 _DATASET_ORDER = ("wrong_dataset_type", "dataset_too_big", "too_many_files", "empty_dataset")
 
@@ -49,15 +49,13 @@ class DatasetReport:
         }
 
     def text(self) -> str:
-        """Human text: a YAML summary in snet-cli's style when ok, else `Dataset check failed:` and one tab-indented line per violation.
-
-        Control characters are escaped (the wording has none, names may), so that no name can forge a line.
-        """
-        if not self.ok:
-            return "\n".join(["Dataset check failed:", *("\t" + printable(violation.message) for violation in self.violations)])
+        """Human text: the facts in snet-cli's YAML style; when failing, `Dataset check failed:` and a tab-indented line per violation."""
         facts = self.to_dict()
         del facts["violations"]
-        return render.to_yaml(facts)
+        if self.ok:
+            return render.to_yaml(facts)
+        lines = ("\t" + render.printable(violation.message) for violation in self.violations)
+        return "\n".join([render.to_yaml(facts), "Dataset check failed:", *lines])
 
 
 def check_dataset(path: str, limits: MethodLimits) -> DatasetReport:
@@ -123,4 +121,4 @@ def _with_links(batches: Iterator[Batch], links: list[LeftOut]) -> Iterator[Batc
 
 
 def _skipped(item: LeftOut) -> str:
-    return f"skipped `{printable(item.name)}`: it is {item.what}, and the archive upload builds holds regular files only"
+    return f"skipped `{render.printable(item.name)}`: it is {item.what}, and the archive upload builds holds regular files only"

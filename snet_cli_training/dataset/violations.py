@@ -10,7 +10,6 @@ from snet_cli_training.dataset.entries import SYMLINK
 
 # Characters that would let a name forge lines or colours in a terminal: C0 and C1 controls,
 # DEL, line and paragraph separators, bidirectional overrides and isolates.
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 _VIOLATION_KEYS = {
     "dataset_too_big": ("limit", "actual"),
@@ -114,8 +113,3 @@ def _unsafe_reason(name: str) -> str:
     if re.match(r"[A-Za-z]:", name):
         return "drive letter"
     return "`..` component"
-
-
-def printable(text: str) -> str:
-    """TEXT with its control characters escaped (a newline as \\n, ESC as \\x1b), fit for one line of a terminal."""
-    return _UNPRINTABLE.sub(lambda match: repr(match.group())[1:-1], text)

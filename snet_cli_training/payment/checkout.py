@@ -23,7 +23,7 @@ from snet_cli_training.payment.journal import ACCEPTED, FAILED, REPORTED, Paymen
 from snet_cli_training.payment.options import PaymentOptions
 from snet_cli_training.payment.policy import check_ceiling, consent_to_fix, consent_to_pay
 from snet_cli_training.payment.progress import PaymentProgress
-from snet_cli_training.payment.quote import Quote
+from snet_cli_training.payment.quote import Purchase, Quote
 from snet_cli_training.payment.wallet import Wallet
 from snet_cli_training.snetcli.tokens import cogs_to_token
 
@@ -46,10 +46,12 @@ class Payment:
 
 
 def pay_once(console: Console, wallet: Wallet, journal: PaymentJournal, options: PaymentOptions, progress: PaymentProgress,
-             *, work: Work, price: int, send: Send, refuse_repeat: bool = False) -> Payment:
+             *, work: Work, price: int, send: Send, refuse_repeat: bool = False,
+             purchase: Purchase | None = None) -> Payment:
     """Pay `price` for `work` with `send(payment_metadata)`, at most once.
 
-    Not paid: a dry run, or work an interrupted earlier run already paid for. `refuse_repeat`:
+    `purchase` says what is bought in the question. Not paid: a dry run, or work an interrupted
+    earlier run already paid for. `refuse_repeat`:
     work that was paid and reported before is refused (NotConfirmed) unless --pay-again.
     """
     if options.pay_again:
@@ -59,7 +61,7 @@ def pay_once(console: Console, wallet: Wallet, journal: PaymentJournal, options:
     choice = _channel(console, wallet, options, work, price)
     if isinstance(choice, Payment):
         return choice
-    quote = Quote.from_choice(work.model_id, work.rpc, price, choice)
+    quote = Quote.from_choice(work.model_id, work.rpc, price, choice, purchase)
     progress.quoted(quote)
     journal.reconcile(choice.channel_id, choice.state)
     prior = journal.prior(work)
@@ -73,7 +75,7 @@ def pay_once(console: Console, wallet: Wallet, journal: PaymentJournal, options:
             raise errors.NotConfirmed(f"{prior.describe()}; nothing was paid for it again (pass --pay-again to pay "
                                       "for the same work once more)", quote.to_dict(paid=False))
     if not consent_to_pay(console, quote, options):
-        console.say(f"dry run, nothing was signed or paid: {quote.describe()}")
+        console.say(f"dry run, nothing was signed or paid: the real command would pay {quote.summary()}")
         return Payment(quote.to_dict(paid=False), False)
     signature = wallet.signer.sign_hash(claim_hash(wallet.mpe_address, quote.channel_id, quote.nonce, quote.amount_cogs))
     entry_id = journal.record_signed(quote, work)

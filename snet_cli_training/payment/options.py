@@ -17,6 +17,7 @@ class PaymentOptions:
     pay_again: bool = False
     amount: int | None = None  # --amount: cogs to put into the channel when it is opened or funded
     expiration_blocks: int | None = None  # --expiration: the channel's new expiry, in blocks from now
+    verbose: bool = False  # -v: the channel, nonce and signed amount before the question
 
     def allows(self, fix_kind: str) -> bool:
         """Whether the flags allow a channel fix of this kind (`--open-channel` opens, `--fund` funds)."""

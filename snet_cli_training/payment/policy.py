@@ -30,6 +30,8 @@ def consent_to_pay(console: Console, quote: Quote, options: PaymentOptions) -> b
     """True: sign and pay. False: a dry run. NotConfirmed (with the unpaid quote): above the ceiling, or no consent."""
     unpaid = quote.to_dict(paid=False)
     check_ceiling(quote.price_cogs, quote.rpc, options, unpaid)
+    if options.verbose:
+        console.say(quote.details())
     if options.dry_run:
         return False
     require_consent(console, quote.describe(), yes=options.yes, what="pay", document=unpaid)
