@@ -6,6 +6,7 @@ import argparse
 
 from snet_cli_training.cli.argtypes import expiration, model_status, non_negative_int, positive_int, seconds, work_list
 from snet_cli_training.cli.dispatch import TrainingCommand
+from snet_cli_training.cli.sandbox_arguments import add_sandbox
 from snet_cli_training.constants import (
     DEFAULT_CHUNK_BYTES,
     RPC_TIMEOUT_SECONDS,
@@ -265,6 +266,8 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model-id", metavar="MODEL_ID", help="also check this model of the service (with ORG SERVICE)")
     _daemon_options(p)
     _signing(p)
+
+    add_sandbox(subparsers, _add)
 
 
 def root_parser() -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ from typing import Any
 
 from snet_cli_training.console.streams import Console
 from snet_cli_training.constants import DEFAULT_CHUNK_BYTES, RPC_TIMEOUT_SECONDS, WAIT_INTERVAL_SECONDS, WAIT_TIMEOUT_SECONDS
+from snet_cli_training.commands.sandbox_options import SandboxOptions
 from snet_cli_training.payment.options import PaymentOptions
 from snet_cli_training.payment.progress import PaymentProgress
 
@@ -76,6 +77,7 @@ class Invocation:
     fund_for: tuple[str, ...] = ()  # fund --for
     # Filled in as the command pays, for the message of an interruption (the one mutable part).
     progress: PaymentProgress = dataclasses.field(default_factory=PaymentProgress)
+    sandbox: SandboxOptions = SandboxOptions()
 
     @classmethod
     def from_argparse(cls, args: Any, config: Any, console: Console) -> Invocation:
@@ -105,4 +107,5 @@ class Invocation:
             schema=bool(value("schema", False)), no_check=bool(value("no_check", False)),
             chunk_size=value("chunk_size", DEFAULT_CHUNK_BYTES), upload_mode=value("upload_mode", "auto"),
             link=value("link"), params=value("params", "{}"),
-            target=tuple(value("target", ())), fund_for=tuple(value("fund_for", ())))
+            target=tuple(value("target", ())), fund_for=tuple(value("fund_for", ())),
+            sandbox=SandboxOptions.from_argparse(args))
