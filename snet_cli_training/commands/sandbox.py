@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -74,7 +75,7 @@ def up(inv: Invocation) -> Outcome:
     with _reported():
         sandbox = _sandbox(inv)
         request = request_for(options.provider, options.proto_dir, options.daemon_behaviour)
-        if not inv.json:
+        if sandbox.condition()[0] != "up":
             inv.console.say("Starting the sandbox ...")
         started = sandbox.up(request)
         document = sandbox.status()
@@ -136,7 +137,7 @@ def run(inv: Invocation) -> Outcome:
         sandbox = _sandbox(inv)
         env = sandbox.env(dict(os.environ))
         client = sandbox.client()
-    inv.console.say(f"[sandbox] {' '.join(command)}  (as {client['address']}, HOME={client['home']})")
+    inv.console.say(f"[sandbox] {shlex.join(command)}  (as {client['address']}, HOME={client['home']})")
     code = _foreground(command, env, inv)
     return Outcome({"command": command, "exit_code": code}, "", code)
 

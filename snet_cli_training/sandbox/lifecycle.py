@@ -67,9 +67,20 @@ class Sandbox:
             return "down", None
         if state.get("status") == "failed":
             return "failed", state
-        if state.get("supervisor") in pids.group_members(state.get("pgid", -1)):
+        if state.get("supervisor") in self._members(state):
             return str(state.get("status")), state
         return "stale", state
+
+    def _members(self, state: dict) -> dict[int, str]:
+        """The living processes of the sandbox's group; none when the group's number now belongs to someone else."""
+        group = int(state.get("pgid") or -1)
+        members = pids.group_members(group)
+        leader = members.get(group)
+        if leader is None and pids.is_alive(group):
+            return {}  # the leader's PID now runs another program: its group is not ours
+        if leader is not None and not (SUPERVISOR in leader and str(self.path) in leader):
+            return {}
+        return members
 
     def running(self) -> dict:
         """The state of the sandbox that is up; SandboxError otherwise."""
@@ -133,13 +144,12 @@ class Sandbox:
 
     def _stop_group(self, state: dict) -> list[int]:
         """The supervisor first (it stops its servers), then whatever of its group is left."""
-        group = state.get("pgid", -1)
-        members = pids.group_members(group)
+        members = self._members(state)
         supervisor = state.get("supervisor")
         if supervisor in members:
             pids.stop([supervisor], grace=STOP_SECONDS)
-        left = pids.group_members(group)
-        pids.stop(left)
+        left = self._members(state)
+        pids.stop(list(left))
         return sorted(set(members) | set(left))
 
     def status(self) -> dict:
@@ -154,26 +164,36 @@ class Sandbox:
         if condition == "stale":
             document["reason"] = (f"its supervisor (pid {state.get('supervisor')}) is gone; `snet training sandbox up` "
                                   "stops what is left of it and starts a fresh one")
-            document["left_running"] = pids.group_members(state.get("pgid", -1))
+            document["left_running"] = sorted(self._members(state))
         if condition != "up":
             return document
         network = state["network"]
-        control = DaemonControl(network["daemon_control"])
         document.update({
             "since": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(state["started_at"])),
             "startup_seconds": network["startup_seconds"],
             "endpoints": {"chain": network["rpc"], "ipfs": network["ipfs"], "daemon": network["daemon_endpoint"],
                           "daemon_control": network["daemon_control"]},
-            "block_number": block_number(network["rpc"]),
+            "block_number": None,
             "service": {"org_id": network["org_id"], "service_id": network["service_id"],
                         "group_name": network["group_name"], "provider": network["provider"],
                         "call_price_cogs": network["service_price_cogs"]},
             "contracts": {"token": network["token"], "registry": network["registry"], "mpe": network["mpe"]},
             "identities": network["identities"],
-            "models": [_model(record) for record in control.models()],
-            "payments": [_payment(entry) for entry in control.journal()],
+            "models": [],
+            "payments": [],
             "processes": state["pids"],
         })
+        # A server that just died is the supervisor's to report; until it does, say what did not answer.
+        try:
+            document["block_number"] = block_number(network["rpc"])
+        except OSError as exc:
+            document["problem"] = f"the chain does not answer: {exc}"
+        try:
+            control = DaemonControl(network["daemon_control"])
+            document["models"] = [_model(record) for record in control.models()]
+            document["payments"] = [_payment(entry) for entry in control.journal()]
+        except OSError as exc:
+            document["problem"] = f"the daemon does not answer: {exc}"
         return document
 
     def env(self, base: dict[str, str]) -> dict[str, str]:

@@ -1,9 +1,9 @@
 """Finding and stopping the sandbox's own processes by PID, and never anybody else's.
 
-The supervisor leads a process group of its own, and every server it starts stays in it. A PID
-counts as the sandbox's only while it is alive (not a zombie), in that group, and running a
-module of this package; so a stale PID file, or a PID the system has since given to another
-program, never gets a signal.
+The supervisor leads a process group of its own (its PID is the group's id), and every server it
+starts stays in it. `group_members` lists the living processes of a group that run a module of
+this package; lifecycle.py adds that the group's leader must be the sandbox's supervisor or gone,
+so a stale PID file, or a PID the system has since given to another program, never gets a signal.
 """
 
 from __future__ import annotations
@@ -16,29 +16,31 @@ import time
 MARKER = "snet_cli_training.sandbox."
 
 
-def group_members(pgid: int) -> list[int]:
-    """Living processes of process group `pgid` that run one of the sandbox's modules."""
+def group_members(pgid: int) -> dict[int, str]:
+    """Living processes (no zombies) of process group `pgid` that run one of the sandbox's modules: PID -> command line."""
     try:
-        listing = subprocess.run(["ps", "-eo", "pid=,pgid=,stat=,args="], capture_output=True, text=True,
+        # -ww: never cut the command line to the terminal's (or $COLUMNS') width.
+        listing = subprocess.run(["ps", "-ww", "-eo", "pid=,pgid=,stat=,args="], capture_output=True, text=True,
                                  timeout=10, check=True).stdout
     except (OSError, subprocess.SubprocessError):
-        return []
-    found = []
+        return {}
+    found = {}
     for line in listing.splitlines():
         fields = line.split(None, 3)
         if len(fields) == 4 and fields[1] == str(pgid) and not fields[2].startswith("Z") and MARKER in fields[3]:
-            found.append(int(fields[0]))
+            found[int(fields[0])] = fields[3]
     return found
 
 
 def is_alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, dead but not yet collected by its parent, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(pid)
 
 
 def stop(pids: list[int], grace: float = 5.0) -> list[int]:
@@ -54,7 +56,7 @@ def stop(pids: list[int], grace: float = 5.0) -> list[int]:
     remaining = set(signalled)
     while remaining and time.monotonic() < deadline:
         _reap(remaining)
-        remaining = {pid for pid in remaining if is_alive(pid) and not _zombie(pid)}
+        remaining = {pid for pid in remaining if is_alive(pid)}
         if remaining:
             time.sleep(0.05)
     for pid in remaining:
