@@ -62,7 +62,7 @@ def test_demo_runs_the_whole_flow_and_pays_each_price_once(user_home):
     assert dot_snet_digest(user_home) == before
 
 
-def test_up_status_run_down_reset_and_recovery_leave_no_process_and_the_users_snet_untouched(user_home, tmp_path):
+def test_up_status_run_shell_down_reset_and_recovery_leave_no_process_and_the_users_snet_untouched(user_home, tmp_path, monkeypatch):
     before = dot_snet_digest(user_home)
     folder = sandbox_folder(user_home)
 
@@ -91,6 +91,10 @@ def test_up_status_run_down_reset_and_recovery_leave_no_process_and_the_users_sn
     done = sandbox(user_home, "run", "--", str(script))
     assert done.returncode == 3, done.stdout + done.stderr
     assert client["address"] in done.stdout and f"HOME={client['home']}" in done.stdout
+    monkeypatch.setenv("SHELL", "/bin/sh")
+    done = run_snet(user_home, "training", "sandbox", "shell", input='echo "HOME=$HOME PS1=$PS1"; exit 5\n')
+    assert done.returncode == 5 and "You are in the snet training sandbox" in done.stderr, done.stderr
+    assert f"HOME={client['home']} PS1=(snet-sandbox) " in done.stdout
 
     # A killed supervisor: status says so, and `up` stops what it left and starts afresh.
     os.kill(first["supervisor"], signal.SIGKILL)

@@ -33,14 +33,11 @@ TAGGER_PROTO = """\
 syntax = "proto3";
 package acme;
 import "training.proto";
+service Tagger {
+  rpc tag(Request) returns (Reply) { option (training.dataset_type) = "zip"; }
+}
 message Request { training.ModelID model_id = 1; string text = 2; }
 message Reply { string text = 1; string model_id = 2; string user = 3; }
-service Tagger {
-  rpc tag(Request) returns (Reply) {
-    option (training.dataset_max_size_mb) = 5;
-    option (training.dataset_type) = "zip";
-  }
-}
 """
 VALIDATE_PRICE, TRAIN_PRICE = 123, 456
 CREATED, VALIDATING, VALIDATED, TRAINING, READY_TO_USE = range(5)
@@ -58,11 +55,12 @@ class RecordingProvider:
         self.reply = tag.response
         model = {
             "create_model": _unary(self.create_model, m.NewModel, m.ModelID),
-            "validate_model_price": _unary(self.validate_model_price, m.ValidateRequest, m.PriceInBaseUnit),
+            "validate_model_price": _unary(self._price("validate_price", VALIDATE_PRICE), m.ValidateRequest,
+                                           m.PriceInBaseUnit),
             "upload_and_validate": grpc.stream_unary_rpc_method_handler(
                 self.upload_and_validate, request_deserializer=m.UploadInput.FromString,
                 response_serializer=m.StatusResponse.SerializeToString),
-            "train_model_price": _unary(self.train_model_price, m.ModelID, m.PriceInBaseUnit),
+            "train_model_price": _unary(self._price("train_price", TRAIN_PRICE), m.ModelID, m.PriceInBaseUnit),
             "train_model": _unary(self.train_model, m.ModelID, m.StatusResponse),
             "get_model_status": _unary(self.get_model_status, m.ModelID, m.StatusResponse),
         }
@@ -83,9 +81,11 @@ class RecordingProvider:
         self.status[model_id] = CREATED
         return self.m.ModelID(model_id=model_id)
 
-    def validate_model_price(self, request, context):
-        self._keep("validate_price", request.model_id)
-        return self.m.PriceInBaseUnit(price=VALIDATE_PRICE)
+    def _price(self, kind: str, price: int):
+        def answer(request, context):
+            self._keep(kind, request.model_id)
+            return self.m.PriceInBaseUnit(price=price)
+        return answer
 
     def upload_and_validate(self, requests, context):
         model_id = ""
@@ -94,10 +94,6 @@ class RecordingProvider:
             model_id = chunk.model_id
         self.status[model_id] = VALIDATING
         return self.m.StatusResponse(status=VALIDATING)
-
-    def train_model_price(self, request, context):
-        self._keep("train_price", request.model_id)
-        return self.m.PriceInBaseUnit(price=TRAIN_PRICE)
 
     def train_model(self, request, context):
         self._keep("train", request.model_id)

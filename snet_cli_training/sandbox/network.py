@@ -58,13 +58,8 @@ class LocalNetwork:
     daemon_handle: Any = None
     _own_workdir: bool = False
 
-    @property
-    def org_id(self) -> str:
-        return self.service.org_id
-
-    @property
-    def service_id(self) -> str:
-        return self.service.service_id
+    def __post_init__(self) -> None:
+        self.org_id, self.service_id = self.service.org_id, self.service.service_id
 
     @property
     def clients(self) -> list[Identity]:
