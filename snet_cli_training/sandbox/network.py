@@ -94,8 +94,9 @@ class LocalNetwork:
             self.daemon_endpoint = f"http://127.0.0.1:{self.daemon_port}"
             self.daemon_config = self._daemon_config()
             if self.daemon is not None:
-                daemon_start = ThreadPoolExecutor(1, "daemon-start").submit(
-                    start_daemon, self.daemon, self.daemon_config, self.workdir)
+                starter = ThreadPoolExecutor(1, "daemon-start")
+                daemon_start = starter.submit(start_daemon, self.daemon, self.daemon_config, self.workdir)
+                starter.shutdown(wait=False)  # the one task runs on; the thread ends with it
             self._check_deployment(ready_line(chain_process, 30))
             ipfs = ready_line(ipfs_process, 20)
             self.ipfs_endpoint, self.ipfs_port = ipfs["ipfs"], ipfs["port"]
