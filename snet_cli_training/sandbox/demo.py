@@ -146,10 +146,10 @@ def run(sandbox: object, write: Callable[[str], object], snet: list[str]) -> Rep
         flow.step("What validation costs", ["training", "validate-price", model_id],
                   shows=f"price_cogs: {prices['validate_price']}")
         flow.step("Pay, upload the dataset and have it validated", ["training", "upload", model_id, str(good), "-y"])
-        flow.step("Wait for the validation", ["training", "wait", model_id], shows="VALIDATED")
+        flow.step("Wait for the validation", ["training", "wait", model_id, "--interval", "0.5"], shows="VALIDATED")
         flow.step("What training costs", ["training", "train-price", model_id], shows=f"price_cogs: {prices['train_price']}")
         flow.step("Pay for training", ["training", "train", model_id, "-y"])
-        flow.step("Wait for the training", ["training", "wait", model_id], shows="READY_TO_USE")
+        flow.step("Wait for the training", ["training", "wait", model_id, "--interval", "0.5"], shows="READY_TO_USE")
         flow.step("Ask the trained model", ["training", "call", model_id, "classify", question, "-y"],
                   shows=f'label: "{TRAINED_LABEL}"')
         flow.step("Ask the default model (stock snet client call, no model id)",
