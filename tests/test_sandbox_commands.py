@@ -11,9 +11,13 @@ import zipfile
 
 import pytest
 
+from snet_cli_training.cli.sandbox_arguments import DAEMON_BEHAVIOURS
 from snet_cli_training.sandbox import catalog
+from snet_cli_training.sandbox.daemon.releases import BEHAVIOURS
 from snet_cli_training.sandbox.daemon.textclassifier import DatasetRejected, default_model, examples_from_zip, train
 from snet_cli_training.sandbox.demo import QUESTION, TOPICS, write_datasets
+from snet_cli_training.sandbox.errors import SandboxError
+from snet_cli_training.sandbox.lifecycle import request_for
 from tests.support.harness import failed, ok_json, run
 
 
@@ -55,10 +59,11 @@ def test_up_refuses_a_provider_service_it_could_not_publish(home, tmp_path):
         run(home, "sandbox", "up", "--provider", "127.0.0.1:7000", "--proto-dir", str(protos)))
 
 
-def test_a_daemon_behaviour_the_simulator_lacks_is_refused_before_starting_anything(home):
-    # The five release names parse; the simulator names the ones it can show.
-    error = failed(run(home, "sandbox", "up", "--daemon-behaviour", "v6.1"))
-    assert "does not behave like v6.1" in error and "intended" in error
+def test_every_daemon_behaviour_up_accepts_is_one_the_simulator_shows(home):
+    assert DAEMON_BEHAVIOURS == BEHAVIOURS
+    assert request_for(daemon_behaviour="v6.2")["daemon_behaviour"] == "v6.2"
+    with pytest.raises(SandboxError, match="has no behaviour v9"):
+        request_for(daemon_behaviour="v9")
     assert "invalid choice" in failed(run(home, "sandbox", "up", "--daemon-behaviour", "v9"), 2)
 
 

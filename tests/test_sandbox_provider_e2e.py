@@ -21,6 +21,7 @@ import grpc
 import pytest
 
 from snet_cli_training.daemon.protocol import messages
+from snet_cli_training.sandbox.daemon.control_client import DaemonControl
 from snet_cli_training.sandbox.daemon.service_spec import ServiceSpec
 from snet_cli_training.sandbox.lifecycle import Sandbox
 from tests.support.cli import run_snet
@@ -136,8 +137,9 @@ def test_provider_mode_forwards_training_and_calls_to_the_providers_own_service(
     home = make_user_home(tmp_path / "user")
     before = dot_snet_digest(home)
     try:
+        # v6.1 drops the first message of every upload: `snet training upload` sends its canary first.
         up = run_snet(home, "training", "sandbox", "up", "--provider", f"127.0.0.1:{recording.port}",
-                      "--proto-dir", str(protos), "--json", timeout=120)
+                      "--proto-dir", str(protos), "--daemon-behaviour", "v6.1", "--json", timeout=120)
         assert up.returncode == 0, up.stdout + up.stderr
         sandbox = json.loads(up.stdout)
         service = sandbox["service"]
@@ -158,7 +160,8 @@ def test_provider_mode_forwards_training_and_calls_to_the_providers_own_service(
         dataset = tmp_path / "data.zip"
         dataset.write_bytes(zip_of_random_bytes(5000))
         uploaded = ok_json(run(client, "upload", "acme-1", str(dataset), "--chunk-size", "1024", "-y"))
-        assert (uploaded["price_cogs"], uploaded["status"]) == (VALIDATE_PRICE, "VALIDATING")
+        assert (uploaded["price_cogs"], uploaded["status"], uploaded["upload_mode"]) == (VALIDATE_PRICE, "VALIDATING",
+                                                                                         "canary")
         chunks = recording.received["chunks"]
         assert b"".join(c.data for c in chunks) == dataset.read_bytes()
         size = dataset.stat().st_size
@@ -179,6 +182,7 @@ def test_provider_mode_forwards_training_and_calls_to_the_providers_own_service(
             ("training.Daemon/upload_and_validate", VALIDATE_PRICE), ("training.Daemon/train_model", TRAIN_PRICE),
             ("acme.Tagger/tag", 10)]
         assert [(m["model_id"], m["status"]) for m in status["models"]] == [("acme-1", "READY_TO_USE")]
+        assert (status["daemon"]["behaviour"], status["daemon"]["crashes"]) == ("v6.1", [])
 
         drive_with_the_sdk(sandbox, recording, tmp_path)
     finally:
@@ -189,7 +193,11 @@ def test_provider_mode_forwards_training_and_calls_to_the_providers_own_service(
 
 
 def drive_with_the_sdk(sandbox: dict, recording: RecordingProvider, tmp_path: Path) -> None:
-    """The official SDK against the same daemon: its models, uploads and calls reach the provider the same way."""
+    """The official SDK against the same daemon: its models, uploads and calls reach the provider the same way.
+
+    The SDK has no canary, so v6.1 would drop its one-message upload: the daemon behaves as intended for it.
+    """
+    DaemonControl(sandbox["endpoints"]["daemon_control"]).behave(behaviour="intended")
     network = SimpleNamespace(
         rpc=sandbox["endpoints"]["chain"], ipfs_port=int(sandbox["endpoints"]["ipfs"].rsplit(":", 1)[1]),
         mpe_address=sandbox["contracts"]["mpe"], registry_address=sandbox["contracts"]["registry"],

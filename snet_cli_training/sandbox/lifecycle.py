@@ -38,8 +38,8 @@ def request_for(provider: str | None = None, proto_dir: str | None = None, daemo
                "daemon_behaviour": daemon_behaviour}
     catalog.service_for(request)
     if daemon_behaviour not in BEHAVIOURS:
-        raise SandboxError(f"the sandbox's daemon simulator does not behave like {daemon_behaviour} yet; "
-                           f"it offers: {', '.join(BEHAVIOURS)}")
+        raise SandboxError(f"the sandbox's daemon simulator has no behaviour {daemon_behaviour}: "
+                           f"it offers {', '.join(BEHAVIOURS)}")
     return request
 
 
@@ -153,7 +153,8 @@ class Sandbox:
         return sorted(set(members) | set(left))
 
     def status(self) -> dict:
-        """What `status` shows: the condition, and for a sandbox that is up its endpoints, block, identities, models, payments."""
+        """What `status` shows: the condition, and for a sandbox that is up its endpoints, block, daemon behaviour,
+        identities, models and payments."""
         condition, state = self.condition()
         document: dict = {"status": condition, "folder": str(self.path)}
         if state is None:
@@ -179,6 +180,7 @@ class Sandbox:
                         "call_price_cogs": network["service_price_cogs"]},
             "contracts": {"token": network["token"], "registry": network["registry"], "mpe": network["mpe"]},
             "identities": network["identities"],
+            "daemon": {},
             "models": [],
             "payments": [],
             "processes": state["pids"],
@@ -190,6 +192,9 @@ class Sandbox:
             document["problem"] = f"the chain does not answer: {exc}"
         try:
             control = DaemonControl(network["daemon_control"])
+            behaviour = control.behaviour()
+            document["daemon"] = {"behaviour": behaviour["behaviour"], "heartbeat_version": behaviour["daemon_version"],
+                                  "crashes": behaviour["crashes"]}
             document["models"] = [_model(record) for record in control.models()]
             document["payments"] = [_payment(entry) for entry in control.journal()]
         except OSError as exc:

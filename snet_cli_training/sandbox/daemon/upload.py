@@ -30,7 +30,7 @@ class UploadReceiver(HandlerBase):
         if seconds:
             time.sleep(seconds)
         if blocks:
-            self.chain.web3.provider.make_request("evm_mine", [blocks])
+            self.chain.request("evm_mine", [blocks])
 
     def _upload(self, requests: Iterator[Any], context: grpc.ServicerContext) -> Any:
         release = self.behaviour.release
