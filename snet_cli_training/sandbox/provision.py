@@ -17,6 +17,7 @@ import base64
 import configparser
 import copy
 import decimal
+import functools
 import hashlib
 import io
 import json
@@ -148,14 +149,21 @@ def complete_service_metadata(metadata: dict, provider_address: str,
 
 # ---------------------------------------------------------------- in the provisioning process
 
-def _snet(home: Path, argv: list[str], log: io.StringIO) -> None:
-    """Run one snet-cli command in this process, as the identity of `home`."""
+@functools.cache
+def _session(home: Path) -> tuple:
+    """snet-cli's config and parser for `home`: building the parser costs ~70 ms, so once per identity."""
     from snet.cli import arguments
     from snet.cli.config import Config
 
-    os.environ["HOME"] = str(home)
     config = Config(_snet_folder=home / ".snet")
-    args = arguments.get_root_parser(config).parse_args(argv)
+    return config, arguments.get_root_parser(config)
+
+
+def _snet(home: Path, argv: list[str], log: io.StringIO) -> None:
+    """Run one snet-cli command in this process, as the identity of `home`."""
+    os.environ["HOME"] = str(home)
+    config, parser = _session(home)
+    args = parser.parse_args(argv)
     log.write(f"$ snet {' '.join(argv)}\n")
     getattr(args.cmd(config, args, log, log), args.fn)()
 
