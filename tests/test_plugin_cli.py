@@ -37,7 +37,8 @@ registration = {"snet_cli_training", "snet_cli_training_hook", "snet_cli_trainin
                 "snet_cli_training.commands",
                 "snet_cli_training.commands.invocation", "snet_cli_training.commands.outcome", "snet_cli_training.console",
                 "snet_cli_training.console.render", "snet_cli_training.console.streams", "snet_cli_training.payment",
-                "snet_cli_training.payment.options", "snet_cli_training.payment.progress"}
+                "snet_cli_training.payment.options", "snet_cli_training.payment.progress",
+                "snet_cli_training.cli.sandbox_arguments", "snet_cli_training.commands.sandbox_options"}
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"grpc", "web3", "google", "jsonschema", "eth_account", "yaml"}
                or (m.startswith("snet_cli_training") and m not in registration))
 print(heavy)

@@ -140,14 +140,16 @@ def test_the_hook_is_inert_without_snet_cli(plugin_venv):
     assert result.returncode == 0 and result.stdout.split() == ["False", "False"], result.stderr
 
 
-def test_the_installed_package_carries_the_sandbox_and_its_service_proto(plugin_venv, tmp_path):
+def test_the_installed_package_carries_the_sandbox_and_its_service_protos(plugin_venv, tmp_path):
     _, env = plugin_venv
     code = textwrap.dedent("""\
         import json, sys
-        from snet_cli_training.sandbox import provision
+        from snet_cli_training.sandbox import catalog, provision
         from snet_cli_training.sandbox.daemon.service_spec import ServiceSpec
+        demo = catalog.CLASSIFIER.proto_files[0]
         print(json.dumps({"proto": str(provision.PROTO_PATH), "exists": provision.PROTO_PATH.is_file(),
                           "trainable": ServiceSpec(str(provision.PROTO_PATH)).trainable_methods(),
+                          "demo_trainable": ServiceSpec(demo).trainable_methods(),
                           "eth_tester": "eth_tester" in sys.modules}))
         """)
     # Another cwd than the checkout, so that only the installed copy can be imported.
@@ -157,4 +159,5 @@ def test_the_installed_package_carries_the_sandbox_and_its_service_proto(plugin_
     found = json.loads(result.stdout)
     assert pathlib.Path(found["proto"]).is_relative_to(env.site_packages) and found["exists"]
     assert found["trainable"] == {"Echo": ["answer"]}
+    assert found["demo_trainable"] == {"Classifier": ["classify"]}
     assert found["eth_tester"] is False

@@ -18,6 +18,7 @@ from snet_cli_training.cli.combinations import (
 )
 from snet_cli_training.cli.dispatch import TrainingCommand
 from snet_cli_training.cli.examples import epilog
+from snet_cli_training.cli.sandbox_arguments import add_sandbox
 from snet_cli_training.constants import (
     DEFAULT_CHUNK_BYTES,
     RPC_TIMEOUT_SECONDS,
@@ -223,6 +224,8 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     set_checks(p, counted("ORG SERVICE | MODEL_ID", "target", (1, 2)),
                when("--model-id", lambda a: len(a.target) == 1 and a.model_id is not None,
                     "goes with ORG SERVICE (MODEL_ID alone is checked with its own service)"))
+
+    add_sandbox(subparsers, _add)
 
 
 def root_parser() -> argparse.ArgumentParser:

@@ -83,6 +83,11 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("deposit, open or top up the channel in one step, good for 30 days", "snet training fund MODEL_ID --expiration 30d"),
         ("a channel able to pay 1000 cogs of calls", "snet training fund snet-org example --amount 1000 -y"),
     ),
+    "sandbox": (
+        ("the whole training flow on a local network, each command shown", "snet training sandbox demo"),
+        ("a local network in the background, for your own commands", "snet training sandbox up"),
+        ("test a script against it", "snet training sandbox run -- ./my-training-script.sh"),
+    ),
     "doctor": (
         ("why a service cannot train: every check, all free", "snet training doctor snet-org example"),
         ("the same for a model, with its prices and next step", "snet training doctor MODEL_ID"),

@@ -11,6 +11,7 @@ from typing import Any
 
 from snet_cli_training.console.streams import Console
 from snet_cli_training.constants import DEFAULT_CHUNK_BYTES, RPC_TIMEOUT_SECONDS, WAIT_INTERVAL_SECONDS, WAIT_TIMEOUT_SECONDS
+from snet_cli_training.commands.sandbox_options import SandboxOptions
 from snet_cli_training.payment.options import PaymentOptions
 from snet_cli_training.payment.progress import PaymentProgress
 
@@ -78,6 +79,7 @@ class Invocation:
     progress: PaymentProgress = dataclasses.field(default_factory=PaymentProgress)
     forget: bool = False  # models forget MODEL_ID
     prune: bool = False  # models --prune
+    sandbox: SandboxOptions = SandboxOptions()
 
     @classmethod
     def from_argparse(cls, args: Any, config: Any, console: Console) -> Invocation:
@@ -108,4 +110,5 @@ class Invocation:
             chunk_size=value("chunk_size", DEFAULT_CHUNK_BYTES), upload_mode=value("upload_mode", "auto"),
             link=value("link"), params=value("params", "{}"),
             target=tuple(value("target", ())), fund_for=tuple(value("fund_for", ())),
-            forget=value("action") == "forget", prune=bool(value("prune", False)))
+            forget=value("action") == "forget", prune=bool(value("prune", False)),
+            sandbox=SandboxOptions.from_argparse(args))

@@ -38,6 +38,10 @@ class DaemonConfig:
     proto_path: str
     provider_private_key: str
     daemon_behaviour: str = "intended"  # the snet-daemon release the double behaves like (daemon/releases.py)
+    # Every .proto file of the service (proto_path is the first), and who answers behind the daemon
+    # ("echo", "classifier" or a provider's HOST:PORT, see catalog.py).
+    proto_files: tuple[str, ...] = ()
+    provider: str = "echo"
 
     @property
     def group_id(self) -> bytes:

@@ -50,10 +50,11 @@ def wait_for_port(port: int, timeout: float) -> None:
             time.sleep(0.05)
 
 
-def start_server(module: str, log: Path) -> subprocess.Popen:
+def start_server(module: str, log: Path, *args: str) -> subprocess.Popen:
     """Run a stand-in server's module; its stdout (the ready line) is a pipe, its stderr goes to `log`."""
-    return subprocess.Popen(python_module(module), stdout=subprocess.PIPE, stderr=open(log, "wb"), text=True,
-                            env=child_env())
+    with open(log, "wb") as stderr:
+        return subprocess.Popen(python_module(module, *args), stdout=subprocess.PIPE, stderr=stderr, text=True,
+                                env=child_env())
 
 
 def ready_line(process: subprocess.Popen, timeout: float) -> dict:

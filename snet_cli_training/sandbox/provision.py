@@ -17,6 +17,7 @@ import base64
 import configparser
 import copy
 import decimal
+import functools
 import hashlib
 import io
 import json
@@ -27,19 +28,20 @@ import types
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from snet_cli_training.sandbox.catalog import ECHO, PublishedService
 from snet_cli_training.sandbox.processes import child_env, python_module
 
-ORG_ID = "testorg"
-SERVICE_ID = "echo"
+ORG_ID = ECHO.org_id
+SERVICE_ID = ECHO.service_id
 GROUP_NAME = "default_group"
 NETWORK = "local"
-PRICE_IN_COGS = 10
+PRICE_IN_COGS = ECHO.price_in_cogs
 FREE_CALLS = 1
 PAYMENT_EXPIRATION_THRESHOLD = 100
 DEPOSIT_COGS = 10**12
 CHANNEL_COGS = 10**11
 CHANNEL_EXPIRATION = "+100000blocks"
-PROTO_PATH = Path(__file__).with_name("example_service.proto")
+PROTO_PATH = Path(ECHO.proto_files[0])
 SNET_TOKEN_DECIMALS = 18  # snet-cli 3.1.1 reads every AMOUNT with 18 decimals
 
 
@@ -100,11 +102,11 @@ def write_home(home: Path, network: Network, identity_name: str, private_key: st
     path.chmod(0o600)
 
 
-def organization_metadata(payment_address: str, daemon_endpoint: str) -> dict:
+def organization_metadata(payment_address: str, daemon_endpoint: str, org_id: str = ORG_ID) -> dict:
     """Organization metadata that passes snet-cli's org_schema.json."""
     return {
         "org_name": "Test Organization",
-        "org_id": ORG_ID,
+        "org_id": org_id,
         "org_type": "organization",
         "description": {"description": "Organization of the local test network.",
                         "short_description": "Local test organization",
@@ -127,19 +129,18 @@ def organization_metadata(payment_address: str, daemon_endpoint: str) -> dict:
 
 
 def complete_service_metadata(metadata: dict, provider_address: str,
-                              daemon_endpoint: str) -> dict:
+                              daemon_endpoint: str, service: PublishedService = ECHO) -> dict:
     """Add pricing, free calls and descriptions to what `metadata-init` wrote."""
     metadata = copy.deepcopy(metadata)
     group = metadata["groups"][0]
-    group["pricing"] = [{"price_model": "fixed_price", "price_in_cogs": PRICE_IN_COGS,
+    group["pricing"] = [{"price_model": "fixed_price", "price_in_cogs": service.price_in_cogs,
                          "default": True}]
     group["free_calls"] = FREE_CALLS
     group["free_call_signer_address"] = provider_address
     group["daemon_addresses"] = [provider_address]
     group.setdefault("endpoints", [daemon_endpoint])
-    metadata["service_description"] = {"url": "http://localhost", "description":
-                                       "Echo service of the local test network.",
-                                       "short_description": "Echo"}
+    metadata["service_description"] = {"url": "http://localhost", "description": service.description,
+                                       "short_description": service.display_name}
     metadata.setdefault("media", [])
     metadata.setdefault("contributors", [])
     metadata.setdefault("tags", [])
@@ -148,14 +149,21 @@ def complete_service_metadata(metadata: dict, provider_address: str,
 
 # ---------------------------------------------------------------- in the provisioning process
 
-def _snet(home: Path, argv: list[str], log: io.StringIO) -> None:
-    """Run one snet-cli command in this process, as the identity of `home`."""
+@functools.cache
+def _session(home: Path) -> tuple:
+    """snet-cli's config and parser for `home`: building the parser costs ~70 ms, so once per identity."""
     from snet.cli import arguments
     from snet.cli.config import Config
 
-    os.environ["HOME"] = str(home)
     config = Config(_snet_folder=home / ".snet")
-    args = arguments.get_root_parser(config).parse_args(argv)
+    return config, arguments.get_root_parser(config)
+
+
+def _snet(home: Path, argv: list[str], log: io.StringIO) -> None:
+    """Run one snet-cli command in this process, as the identity of `home`."""
+    os.environ["HOME"] = str(home)
+    config, parser = _session(home)
+    args = parser.parse_args(argv)
     log.write(f"$ snet {' '.join(argv)}\n")
     getattr(args.cmd(config, args, log, log), args.fn)()
 
@@ -166,6 +174,7 @@ def _provision(spec: dict) -> None:
     # snet-cli sleeps 1 s before every receipt poll; our chain mines at once.
     snet.cli.identity.time = types.SimpleNamespace(sleep=lambda _seconds: None)
     network = Network(**spec["network"])
+    service = PublishedService(**dict(spec["service"], proto_files=tuple(spec["service"]["proto_files"])))
     provider = Identity(**spec["provider"])
     clients = [Identity(**client) for client in spec["clients"]]
     work = Path(spec["workdir"])
@@ -174,28 +183,29 @@ def _provision(spec: dict) -> None:
         provider_home = Path(provider.home)
         org_file = work / "organization_metadata.json"
         org_file.write_text(json.dumps(organization_metadata(provider.address,
-                                                             network.daemon_endpoint)))
-        _snet(provider_home, ["organization", "create", ORG_ID,
+                                                             network.daemon_endpoint, service.org_id)))
+        _snet(provider_home, ["organization", "create", service.org_id,
                               "--metadata-file", str(org_file), "-y"], log)
 
         proto_dir = work / "service_api"
         proto_dir.mkdir(exist_ok=True)
-        (proto_dir / PROTO_PATH.name).write_bytes(PROTO_PATH.read_bytes())
+        for proto in map(Path, service.proto_files):
+            (proto_dir / proto.name).write_bytes(proto.read_bytes())
         service_file = work / "service_metadata.json"
-        _snet(provider_home, ["service", "metadata-init", str(proto_dir), "Echo",
+        _snet(provider_home, ["service", "metadata-init", str(proto_dir), service.display_name,
                               "--metadata-file", str(service_file),
                               "--group-name", GROUP_NAME,
                               "--endpoints", network.daemon_endpoint], log)
         metadata = json.loads(service_file.read_text())
         service_file.write_text(json.dumps(complete_service_metadata(
-            metadata, provider.address, network.daemon_endpoint), indent=4))
-        _snet(provider_home, ["service", "publish", ORG_ID, SERVICE_ID,
+            metadata, provider.address, network.daemon_endpoint, service), indent=4))
+        _snet(provider_home, ["service", "publish", service.org_id, service.service_id,
                               "--metadata-file", str(service_file), "-y"], log)
 
         for client in clients:
             home = Path(client.home)
             _snet(home, ["account", "deposit", cogs_to_token_string(DEPOSIT_COGS), "-y"], log)
-            _snet(home, ["channel", "open", ORG_ID, GROUP_NAME,
+            _snet(home, ["channel", "open", service.org_id, GROUP_NAME,
                          cogs_to_token_string(CHANNEL_COGS), CHANNEL_EXPIRATION, "-y"], log)
     except BaseException:
         sys.stderr.write(log.getvalue())
@@ -218,10 +228,10 @@ class Provisioner:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
     def provision(self, network: Network, provider: Identity, clients: list[Identity],
-                  workdir: Path) -> None:
+                  workdir: Path, service: PublishedService = ECHO) -> None:
         for identity in [provider, *clients]:
             write_home(Path(identity.home), network, identity.name, identity.private_key)
-        spec = {"network": asdict(network), "provider": asdict(provider),
+        spec = {"network": asdict(network), "service": asdict(service), "provider": asdict(provider),
                 "clients": [asdict(client) for client in clients], "workdir": str(workdir)}
         self.process.stdin.write(json.dumps(spec))
         self.process.stdin.close()

@@ -7,7 +7,7 @@ imports eth-tester.
 from __future__ import annotations
 
 from eth_keys import keys
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 CHAIN_ID = 1337
 GAS_PRICE = 2 * 10**9
@@ -30,3 +30,10 @@ def dev_address(role: str) -> str:
     """Return the checksum address of a development account."""
     private_key = keys.PrivateKey(bytes.fromhex(dev_private_key(role)[2:]))
     return private_key.public_key.to_checksum_address()
+
+
+def created_address(sender: str, nonce: int) -> str:
+    """The checksum address of the contract that `sender`'s transaction number `nonce` creates."""
+    import rlp
+
+    return to_checksum_address(keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:])

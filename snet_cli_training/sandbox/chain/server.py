@@ -1,12 +1,15 @@
 """The chain's JSON-RPC HTTP server.
 
-Run as ``python -m snet_cli_training.sandbox.chain.server [--port P]``; when it is ready it prints
-one JSON line ``{"rpc": "http://127.0.0.1:PORT"}`` on stdout.  Chain id 1337,
-one block per transaction, ``evm_mine [n]`` mines n empty blocks.
+Run as ``python -m snet_cli_training.sandbox.chain.server [--port P] [--mint ADDRESS]...``; when it is
+ready it prints one JSON line ``{"rpc": "http://127.0.0.1:PORT"}`` on stdout.  With ``--mint`` it first
+deploys the token, Registry and MultiPartyEscrow (see deployment.py), mints tokens to every ADDRESS,
+and the ready line adds ``"token"``, ``"registry"`` and ``"mpe"``.  Chain id 1337, one block per
+transaction, ``evm_mine [n]`` mines n empty blocks.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from typing import Any
@@ -57,9 +60,20 @@ class _Handler(QuietHandler):
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Build a fresh chain and serve it until Ctrl-C."""
-    http_base.main(__doc__, lambda: type("ChainHandler", (_Handler,), {"chain": Chain()}),
-                   lambda port: {"rpc": f"http://127.0.0.1:{port}"}, argv)
+    """Build a fresh chain (with the contracts, given --mint) and serve it until Ctrl-C."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--mint", action="append", default=[], metavar="ADDRESS",
+                        help="deploy the contracts first and mint tokens to ADDRESS (repeatable)")
+    args = parser.parse_args(argv)
+    chain = Chain()
+    deployed: dict[str, str] = {}
+    if args.mint:
+        from snet_cli_training.sandbox.chain.deployment import deploy
+
+        deployed = deploy(chain, args.mint)
+    server = http_base.serve(type("ChainHandler", (_Handler,), {"chain": chain}), args.port)
+    http_base.run_until_interrupted(server, lambda port: {"rpc": f"http://127.0.0.1:{port}", **deployed})
 
 
 if __name__ == "__main__":

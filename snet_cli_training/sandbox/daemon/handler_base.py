@@ -12,6 +12,7 @@ from snet_cli_training.sandbox import protocol
 from snet_cli_training.sandbox.daemon.auth import same_address
 from snet_cli_training.sandbox.daemon.chain_view import ChainView
 from snet_cli_training.sandbox.daemon.config import Faults, ProviderConfig
+from snet_cli_training.sandbox.daemon.failure import Failure
 from snet_cli_training.sandbox.daemon.payment import PaymentError, PaymentGate, PaymentRequest, Transaction
 from snet_cli_training.sandbox.daemon.provider import Provider
 from snet_cli_training.sandbox.daemon.releases import Behaviour
@@ -28,14 +29,6 @@ NOT_OWNER = "error in updating model state: only owner can change the model stat
 # v6.2.x: the handler's first read of an upload after the interceptor's pre-read (docs/daemon-releases.md).
 UPLOAD_PRE_READ_BUG = ("WrapperServerStream: unexpected message type *training.UploadAndValidateRequest, "
                        "want *codec.GrpcFrame")
-
-
-class Failure(Exception):
-    """An RPC error: gRPC code (UNKNOWN for the daemon's plain Go errors) and text."""
-
-    def __init__(self, message: str, code: Any = grpc.StatusCode.UNKNOWN) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 def invocation_metadata(context: grpc.ServicerContext) -> dict[str, list]:
@@ -68,10 +61,11 @@ class HandlerBase:
 
     def __init__(self, chain: ChainView, store: ModelStore, provider: Provider, payments: PaymentGate,
                  spec: ServiceSpec, config: ProviderConfig, faults: Faults, service_price: int,
-                 behaviour: Behaviour | None = None) -> None:
+                 behaviour: Behaviour | None = None, served: tuple[str, str, str] = ("", "", "")) -> None:
         self.chain, self.store, self.provider, self.payments = chain, store, provider, payments
         self.spec, self.config, self.faults, self.service_price = spec, config, faults, service_price
         self.behaviour = behaviour or Behaviour()
+        self.served = served  # organization id, service id, group id (base64): what create_model forwards
         self.m = protocol.messages()
 
     def _hazard(self, rpc: str, cause: str, intended: Failure) -> Failure:

@@ -38,13 +38,15 @@ class DaemonProcess:
 
 def launch(config: Any, control_port: int = 0, timeout: float = 30) -> DaemonProcess:
     """Start the double for a daemon_hook.DaemonConfig; return once it is serving."""
+    protos = config.proto_files or (config.proto_path,)
     argv = python_module(
         "snet_cli_training.sandbox.daemon.server", "--rpc", config.rpc, "--mpe", config.mpe_address,
         "--payment-address", config.payment_address, "--group-id", config.group_id_base64,
-        "--service-proto", str(config.proto_path), "--port", str(config.port),
+        *[arg for proto in protos for arg in ("--service-proto", str(proto))], "--port", str(config.port),
         "--control-port", str(control_port), "--price-cogs", str(config.price_in_cogs),
         "--expiration-threshold", str(config.payment_expiration_threshold),
-        "--behaviour", config.daemon_behaviour)
+        "--behaviour", config.daemon_behaviour, "--provider", config.provider,
+        "--org-id", config.org_id, "--service-id", config.service_id)
     process = subprocess.Popen(argv, env=child_env(), stdout=subprocess.PIPE, text=True)
     ready: list[str] = []
     reader = threading.Thread(target=lambda: ready.append(process.stdout.readline()), daemon=True)

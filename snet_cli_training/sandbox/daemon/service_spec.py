@@ -1,4 +1,4 @@
-"""The provider's service proto, compiled at startup into a pool of its own.
+"""The provider's service protos, compiled at startup into a pool of their own.
 
 Gives the daemon what it derives from the service API: trainable methods, the dataset
 limits declared as method options, and message classes for proxying calls.
@@ -32,16 +32,19 @@ class ServiceMethod:
 
 
 class ServiceSpec:
-    def __init__(self, proto_path: str) -> None:
-        files = _compile(Path(proto_path))
+    def __init__(self, proto_paths: str | list[str]) -> None:
+        paths = [Path(proto_paths)] if isinstance(proto_paths, str) else [Path(p) for p in proto_paths]
+        files = _compile(paths)
         self.pool = descriptor_pool.DescriptorPool()
         for file_proto in files.file:
             self.pool.Add(file_proto)
-        own = next(f for f in files.file if f.name == Path(proto_path).name)
+        names = {path.name for path in paths}
         metadata_class = protocol.messages().MethodMetadata
         self.methods: list[ServiceMethod] = []
         self.method_metadata: dict[str, Any] = {}
-        for service_proto in own.service:
+        own_services = [(file_proto, service) for file_proto in files.file if file_proto.name in names
+                        for service in file_proto.service]
+        for own, service_proto in own_services:
             service = self.pool.FindServiceByName(f"{own.package}.{service_proto.name}" if own.package
                                                   else service_proto.name)
             for method_proto in service_proto.method:
@@ -70,16 +73,17 @@ class ServiceSpec:
         return found if found is not None else protocol.messages().MethodMetadata()
 
 
-def _compile(proto_path: Path) -> descriptor_pb2.FileDescriptorSet:
-    """Compile the service proto with protoc; `import "training.proto"` resolves to the plugin's descriptors."""
+def _compile(proto_paths: list[Path]) -> descriptor_pb2.FileDescriptorSet:
+    """Compile the service's protos with protoc; `import "training.proto"` resolves to the plugin's descriptors."""
     from grpc_tools import protoc
 
     well_known = resources.files("grpc_tools") / "_proto"
+    folders = list(dict.fromkeys(f"-I{path.parent}" for path in proto_paths))
     with tempfile.TemporaryDirectory(prefix="snet-service-spec-") as work:
         protocol_set, out = Path(work) / "protocol.binpb", Path(work) / "service.binpb"
         protocol_set.write_bytes(protocol.descriptor_set())
-        code = protoc.main(["protoc", f"-I{proto_path.parent}", f"--descriptor_set_in={protocol_set}",
-                            f"-I{well_known}", "--include_imports", f"--descriptor_set_out={out}", str(proto_path)])
+        code = protoc.main(["protoc", *folders, f"--descriptor_set_in={protocol_set}", f"-I{well_known}",
+                            "--include_imports", f"--descriptor_set_out={out}", *map(str, proto_paths)])
         if code != 0:
-            raise RuntimeError(f"protoc failed ({code}) on {proto_path}")
+            raise RuntimeError(f"protoc failed ({code}) on {', '.join(map(str, proto_paths))}")
         return descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes())

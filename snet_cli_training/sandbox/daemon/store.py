@@ -62,14 +62,15 @@ class ModelStore:
         with self.lock:
             self.models, self.index, self.public = {}, {}, []
 
-    def create(self, new_model: Any, signer: str) -> ModelRecord:
+    def create(self, new_model: Any, signer: str, model_id: str | None = None) -> ModelRecord:
+        """A new record of `new_model` by `signer`, under the provider's `model_id` (a fresh one if None)."""
         creator = signer.lower()
         addresses = list(new_model.address_list)
         if not any(a.lower() == creator for a in addresses):
             addresses.append(creator)
         with self.lock:
             record = ModelRecord(
-                model_id=uuid.uuid4().hex, name=new_model.name, description=new_model.description,
+                model_id=model_id or uuid.uuid4().hex, name=new_model.name, description=new_model.description,
                 grpc_method_name=new_model.grpc_method_name, grpc_service_name=new_model.grpc_service_name,
                 address_list=addresses, is_public=new_model.is_public, created_by=creator,
                 updated_by=creator, created_date=today(), updated_date=today())

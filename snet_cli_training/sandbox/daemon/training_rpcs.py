@@ -81,24 +81,36 @@ class TrainingRpcs(HandlerBase):
             raise self._hazard("create_model", "create_model with model unset", missing_names)
         if not request.model.grpc_service_name or not request.model.grpc_method_name:
             raise missing_names
-        record = self.store.create(request.model, request.authorization.signer_address)
+        model_id = self.provider.create_model(self._forwarded_model(request.model))
+        if not model_id:
+            raise Failure(EMPTY_ID)
+        record = self.store.create(request.model, request.authorization.signer_address, model_id)
         return self.m.ModelResponse(**record.response_fields())
+
+    def _forwarded_model(self, model: Any) -> Any:
+        """NewModel as the daemon forwards it: organization, service and group from its own configuration."""
+        forwarded = self.m.NewModel()
+        forwarded.CopyFrom(model)
+        forwarded.organization_id, forwarded.service_id, forwarded.group_id = self.served
+        return forwarded
 
     def validate_model_price(self, request: Any) -> Any:
         record = self._creator_only(request, "validate_model_price")
+        price = self.provider.validate_price(record.model_id, request.training_data_link)
         with self.store.lock:
-            record.validate_price = self.config.validate_price
+            record.validate_price = price
         return self.m.PriceInBaseUnit(price=record.validate_price)
 
     def train_model_price(self, request: Any) -> Any:
         record = self._creator_only(request, "train_model_price")
+        price = self.provider.train_price(record.model_id)
         with self.store.lock:
-            record.train_price = self.config.train_price
+            record.train_price = price
         return self.m.PriceInBaseUnit(price=record.train_price)
 
     def validate_model(self, request: Any) -> Any:
         record = self._creator_only(request, "validate_model")
-        status = self.provider.start_validation(record.model_id)
+        status = self.provider.start_validation(record.model_id, request.training_data_link)
         with self.store.lock:
             record.status, record.training_data_link = status, request.training_data_link
         return self.m.StatusResponse(status=status)
@@ -112,7 +124,7 @@ class TrainingRpcs(HandlerBase):
 
     def delete_model(self, request: Any) -> Any:
         record = self._creator_only(request, "delete_model")
-        self.provider.forget(record.model_id)
+        self.provider.delete_model(record.model_id)
         self.store.delete(record)
         return self.m.StatusResponse(status=DELETED)
 
@@ -122,7 +134,10 @@ class TrainingRpcs(HandlerBase):
         # as if it had just run, so a finished job shows without waiting for a poll.
         with self.store.lock:
             for record in self.store.models.values():
-                record.status = self.provider.status(record.model_id, record.status)
+                try:
+                    record.status = self.provider.status(record.model_id, record.status)
+                except Failure:  # a provider that cannot say keeps the stored status, as the daemon's poller does
+                    pass
             records = self.store.listing(request, request.authorization.signer_address,
                                          self.config.duplicate_listing, self.config.ignore_paging)
             return self.m.ModelsResponse(list_of_models=[self.m.ModelResponse(**r.response_fields())

@@ -30,7 +30,7 @@ class UploadReceiver(HandlerBase):
         if seconds:
             time.sleep(seconds)
         if blocks:
-            self.chain.web3.provider.make_request("evm_mine", [blocks])
+            self.chain.request("evm_mine", [blocks])
 
     def _upload(self, requests: Iterator[Any], context: grpc.ServicerContext) -> Any:
         release = self.behaviour.release
@@ -45,11 +45,16 @@ class UploadReceiver(HandlerBase):
                 raise Failure(TRAINING_DISABLED)
             if release.pre_reads and not release.drops_first:
                 raise Failure(UPLOAD_PRE_READ_BUG)
-            model_id = self._receive_upload(requests, self.faults.take_drop_after())
-            if not model_id:
-                raise self._hazard("upload_and_validate", "a paid upload whose handler received no message",
-                                   Failure("invalid request: the upload stream carried no message"))
-            status = self.provider.start_validation(model_id)
+            sink = self.provider.upload()
+            try:
+                model_id = self._receive_upload(requests, self.faults.take_drop_after(), sink)
+                if not model_id:
+                    raise self._hazard("upload_and_validate", "a paid upload whose handler received no message",
+                                       Failure("invalid request: the upload stream carried no message"))
+            except BaseException:
+                sink.abort()
+                raise
+            status = sink.finish(model_id)
             record = self.store.get(model_id)
             with self.store.lock:
                 record.status = status
@@ -58,8 +63,8 @@ class UploadReceiver(HandlerBase):
             self._after_commit("upload_and_validate")
             return self.m.StatusResponse(status=status)
 
-    def _receive_upload(self, requests: Iterator[Any], drop_after: int | None) -> str:
-        """Check every chunk like the daemon; keep a digest and per-chunk facts, not the bytes."""
+    def _receive_upload(self, requests: Iterator[Any], drop_after: int | None, sink: Any) -> str:
+        """Check every chunk like the daemon and pass it to the provider's `sink`; keep a digest and per-chunk facts."""
         digest, size, chunks, upload, model_id = hashlib.sha256(), 0, [], None, ""
         for request in requests:
             if not request.HasField("authorization"):
@@ -80,6 +85,7 @@ class UploadReceiver(HandlerBase):
                           "batch_count": chunk.batch_count, "complete": False, "chunks": chunks}
                 with self.store.lock:
                     record.uploads.append(upload)
+            sink.send(chunk)
             digest.update(chunk.data)
             size += len(chunk.data)
             chunks.append({"batch_number": chunk.batch_number, "size": len(chunk.data),
