@@ -14,7 +14,8 @@ if _REPO_ROOT not in sys.path:
 
 from snet_cli_training.sandbox.daemon_hook import default_daemon_hook  # noqa: E402
 from snet_cli_training.sandbox.network import LocalNetwork  # noqa: E402
-from tests.support.cli import copy_home, run_snet, use_home  # noqa: E402
+from tests.support.cli import copy_home, use_home  # noqa: E402
+from tests.support.harness import stock_snet  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -27,10 +28,10 @@ def stack():
 
 @pytest.fixture
 def snet(stack):
-    """Call `snet(*args, home=None)` to run the real `snet` as the client (or `home`)."""
+    """Call `snet(*args, home=None)` to run a stock snet-cli command in-process as the client (or `home`)."""
 
-    def run(*args: str, home: str | Path | None = None, **kwargs):
-        return run_snet(home or stack.client.home, *args, **kwargs)
+    def run(*args: str, home: str | Path | None = None):
+        return stock_snet(home or stack.client.home, *args)
 
     return run
 

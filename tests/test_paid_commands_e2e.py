@@ -60,6 +60,7 @@ def zip_dataset(path: Path, files: int = 2, size: int = 3000) -> Path:
 # --- 1. the whole flow --------------------------------------------------------------------------
 
 def test_full_flow_pays_each_quoted_price_exactly_once(stack, home, control, tmp_path):
+    """The first upload and the call go through the real `snet`, the steps between in-process."""
     model_id = create(home, stack, "full flow")
     folder = folder_dataset(tmp_path / "folder")
 
@@ -74,23 +75,23 @@ def test_full_flow_pays_each_quoted_price_exactly_once(stack, home, control, tmp
     assert len(recorded) == 1 and recorded[0]["complete"]
     assert (upload["sha256"], upload["size_bytes"]) == (recorded[0]["sha256"], recorded[0]["size"])
     assert recorded[0]["file_name"].endswith(".zip")  # the folder was packed into a zip
-    assert ok_json(cli.training(home, "wait", model_id, "--interval", "0.2"))["status"] == "VALIDATED"
+    assert ok_json(training(home, "wait", model_id, "--interval", "0.2"))["status"] == "VALIDATED"
 
     archive = zip_dataset(tmp_path / "data.zip")
-    again = ok_json(cli.training(home, "upload-and-validate", model_id, str(archive), "-y", "--wait", "--interval", "0.2"))
+    again = ok_json(training(home, "upload-and-validate", model_id, str(archive), "-y", "--wait", "--interval", "0.2"))
     assert again["status"] == "VALIDATED" and again["paid"] is True
     assert again["signed_amount_cogs"] == 2 * VALIDATE_PRICE and again["channel_id"] == upload["channel_id"]
     second = control.model(model_id)["uploads"][1]
     assert again["size_bytes"] == archive.stat().st_size == second["size"]
     assert again["sha256"] == second["sha256"]
 
-    price = ok_json(cli.training(home, "train-price", model_id))
+    price = ok_json(training(home, "train-price", model_id))
     assert price == {"model_id": model_id, "price_cogs": TRAIN_PRICE, "price": "0.0000000000000003", "token": "FET"}
-    trained = ok_json(cli.training(home, "train", model_id, "-y"))
+    trained = ok_json(training(home, "train", model_id, "-y"))
     assert set(trained) == PAID_KEYS
     assert (trained["rpc"], trained["status"], trained["price_cogs"], trained["signed_amount_cogs"]) == (
         "train_model", "TRAINING", TRAIN_PRICE, 2 * VALIDATE_PRICE + TRAIN_PRICE)
-    assert ok_json(cli.training(home, "wait", model_id, "--interval", "0.2"))["status"] == "READY_TO_USE"
+    assert ok_json(training(home, "wait", model_id, "--interval", "0.2"))["status"] == "READY_TO_USE"
 
     response = ok_json(cli.training(home, "call", model_id, "answer", '{"text": "hello"}', "-y"))
     assert response == {"text": "hello", "model_id": model_id}

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from snet_cli_training.errors import ExitStatus
+from tests.support.harness import run
 
 
 def snet(*args: str, home, timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
@@ -18,10 +19,11 @@ def snet(*args: str, home, timeout: float = 60, **kwargs) -> subprocess.Complete
                           stdin=subprocess.DEVNULL, **kwargs)
 
 
-@pytest.fixture()
-def fresh_home(tmp_path):
-    snet("version", home=tmp_path)  # the first run writes ~/.snet/config and says so on stdout
-    return tmp_path
+@pytest.fixture(scope="module")
+def fresh_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("fresh")
+    snet("version", home=home)  # the first run writes ~/.snet/config and says so on stdout
+    return home
 
 
 def test_register_imports_nothing_heavy():
@@ -74,7 +76,7 @@ def test_json_output_is_one_document_and_errors_leave_stdout_empty(fresh_home, t
 
 
 def test_usage_errors_exit_2(fresh_home):
-    result = snet("training", "list-models", "org", "svc", "--page", "-1", home=fresh_home)
+    result = run(fresh_home, "list-models", "org", "svc", "--page", "-1")
     assert result.returncode == ExitStatus.USAGE and "must not be negative" in result.stderr
 
 
@@ -82,6 +84,6 @@ def test_bad_metadata_file_is_a_clear_error(fresh_home, tmp_path):
     (tmp_path / "d.txt").write_text("x")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    result = snet("training", "check-dataset", str(tmp_path / "d.txt"), "--metadata", str(bad), home=fresh_home)
+    result = run(fresh_home, "check-dataset", str(tmp_path / "d.txt"), "--metadata", str(bad), json_output=False)
     assert result.returncode == ExitStatus.ERROR
     assert result.stderr.startswith("ERROR: metadata file") and "not valid JSON" in result.stderr

@@ -9,6 +9,7 @@ of a `snet` process. Subprocess runs of the real executable stay for what only i
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -58,6 +59,35 @@ def home_environment(home: pathlib.Path) -> Iterator[None]:
             os.environ["HOME"] = saved
 
 
+@functools.cache
+def _training_parser() -> Any:
+    """The plugin's parser, built once: parsing does not change it."""
+    return root_parser()
+
+
+def stock_snet(home: str | pathlib.Path, *args: str) -> Result:
+    """Stock snet-cli's command ARGS (`account balance`, `client call ...`) run in this process, as HOME's identity.
+
+    snet-cli's own parser and command classes, as `snet` runs them, without a process start; for the
+    network's own checks. A command that raises is a returncode of 1 with the error on stderr.
+    """
+    from snet.cli import arguments
+    from snet.cli.config import Config
+
+    home = pathlib.Path(home)
+    out, err = io.StringIO(), io.StringIO()
+    with home_environment(home), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        config = Config(_snet_folder=home / ".snet")
+        try:
+            parsed = arguments.get_root_parser(config).parse_args(list(args))
+            getattr(parsed.cmd(config, parsed, out, err), parsed.fn)()
+        except SystemExit as exit_:
+            return Result(int(exit_.code or 0), out.getvalue(), err.getvalue())
+        except Exception as exc:  # noqa: BLE001 - as snet-cli's main reports it
+            return Result(1, out.getvalue(), err.getvalue() + f"Error: {exc}\n")
+    return Result(0, out.getvalue(), err.getvalue())
+
+
 def run(home: str | pathlib.Path, *args: str, json_output: bool = True, stdin: str = "", terminal: bool = False,
         clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
         stdout: io.StringIO | None = None, stdin_stream: io.StringIO | None = None) -> Result:
@@ -72,7 +102,7 @@ def run(home: str | pathlib.Path, *args: str, json_output: bool = True, stdin: s
     with home_environment(home), contextlib.redirect_stdout(console.stderr):
         try:
             with contextlib.redirect_stderr(console.stderr):
-                args_namespace = root_parser().parse_args(argv)
+                args_namespace = _training_parser().parse_args(argv)
         except SystemExit as exit_:
             return Result(int(exit_.code or 0), console.stdout.getvalue(), console.stderr.getvalue())
         config = Config(_snet_folder=home / ".snet")
