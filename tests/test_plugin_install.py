@@ -50,9 +50,12 @@ def test_install_modes_put_training_into_stock_snet_and_uninstall_removes_every_
 
     env.pip("uninstall", "-y", "snet-cli-training")
     assert _no_trace_left(env.site_packages) == []
-    # stock snet still parses its whole command line (its own groups listed) and knows no training any more
-    gone = env.snet("training", "--help")
-    assert gone.returncode == 2 and "invalid choice: 'training'" in gone.stderr and "'version'" in gone.stderr
+    left = env.run_python("import sys, importlib.util as u; sys.path.remove(''); "  # not the checkout: what is installed
+                          "print(u.find_spec('snet_cli_training'), u.find_spec('snet_cli_training_hook'))")
+    assert left.stdout.split() == ["None", "None"], left.stderr
+    if mode == "regular":  # and stock snet parses its whole command line again, with no training in it
+        gone = env.snet("training", "--help")
+        assert gone.returncode == 2 and "invalid choice: 'training'" in gone.stderr and "'version'" in gone.stderr
 
 
 def _fake_plugin(where: pathlib.Path, name: str, body: str) -> pathlib.Path:
@@ -81,9 +84,11 @@ def plugin_venv(tmp_path_factory):
     return where, env
 
 
-def test_a_second_plugin_in_the_same_group_works_too(plugin_venv):
+@pytest.fixture(scope="module")
+def other_plugins(plugin_venv):
+    """Three more plugins of the group in the venv, installed at once: one that works, one broken, one taking `version`."""
     where, env = plugin_venv
-    project = _fake_plugin(where, "hello_plugin", """\
+    projects = [_fake_plugin(where, "hello_plugin", """\
         def register(subparsers, config):
             p = subparsers.add_parser("hello", help="say hello")
             p.set_defaults(cmd=Hello, fn="run")
@@ -93,46 +98,32 @@ def test_a_second_plugin_in_the_same_group_works_too(plugin_venv):
                 pass
             def run(self):
                 print("hello from a second plugin")
-        """)
-    env.pip("install", "--no-deps", "--no-build-isolation", str(project))
-    try:
-        said = env.snet("hello")
-        assert said.returncode == 0 and said.stdout.strip().endswith("hello from a second plugin"), said.stderr
-        assert _has_training(env.snet("training", "--help"))
-    finally:
-        env.pip("uninstall", "-y", "hello-plugin")
-
-
-def test_a_broken_plugin_costs_one_warning_line_and_snet_keeps_working(plugin_venv):
-    where, env = plugin_venv
-    project = _fake_plugin(where, "broken_plugin", """\
+        """), _fake_plugin(where, "broken_plugin", """\
         raise ImportError("this plugin is broken on purpose")
-        """)
-    env.pip("install", "--no-deps", "--no-build-isolation", str(project))
-    try:
-        result = env.snet("version")
-        assert result.returncode == 0 and "version" in result.stdout
-        warnings = [line for line in result.stderr.splitlines() if line.strip()]
-        assert len(warnings) == 1 and warnings[0].startswith("WARNING: snet-cli plugin 'broken'"), result.stderr
-        assert "this plugin is broken on purpose" in warnings[0]
-        assert _has_training(env.snet("training", "--help"))
-    finally:
-        env.pip("uninstall", "-y", "broken-plugin")
-
-
-def test_a_plugin_taking_a_stock_command_name_is_skipped_with_a_warning(plugin_venv):
-    where, env = plugin_venv
-    project = _fake_plugin(where, "version_plugin", """\
+        """), _fake_plugin(where, "version_plugin", """\
         def register(subparsers, config):
             raise AssertionError("must not be called")
-        """)
-    env.pip("install", "--no-deps", "--no-build-isolation", str(project))
-    try:
-        result = env.snet("version")
-        assert result.returncode == 0 and "version" in result.stdout
-        assert "skipped: the command name is taken" in result.stderr
-    finally:
-        env.pip("uninstall", "-y", "version-plugin")
+        """)]
+    env.pip("install", "--no-deps", "--no-build-isolation", *map(str, projects))
+    yield env
+    env.pip("uninstall", "-y", "hello-plugin", "broken-plugin", "version-plugin")
+
+
+def test_a_second_plugin_in_the_same_group_works_too(other_plugins):
+    said = other_plugins.snet("hello")
+    assert said.returncode == 0 and said.stdout.strip().endswith("hello from a second plugin"), said.stderr
+    assert _has_training(other_plugins.snet("training", "--help"))
+
+
+def test_a_broken_plugin_costs_one_warning_line_and_a_taken_name_is_skipped(other_plugins):
+    result = other_plugins.snet("version")
+    assert result.returncode == 0 and "version" in result.stdout
+    warnings = [line for line in result.stderr.splitlines() if line.strip()]
+    broken = [line for line in warnings if line.startswith("WARNING: snet-cli plugin 'broken'")]
+    skipped = [line for line in warnings if line.startswith("WARNING: snet-cli plugin 'version'")]
+    assert len(broken) == 1 and "this plugin is broken on purpose" in broken[0], result.stderr
+    assert len(skipped) == 1 and "skipped: the command name is taken" in skipped[0], result.stderr
+    assert sorted(warnings) == sorted(broken + skipped)  # nothing else: snet keeps working
 
 
 def test_the_hook_is_inert_without_snet_cli(plugin_venv):
