@@ -69,3 +69,12 @@ def home2(stack, tmp_path, control):
 def process_home(stack, tmp_path, monkeypatch, control):
     """A private copy of the client's HOME made this process's HOME, for snet-cli's classes run in the test."""
     return use_home(copy_home(stack.client.home, tmp_path / "client"), monkeypatch)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a long test, scheduled first so that the workers end together")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Long tests first: the workers then share out the short ones and finish at about the same time."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -57,6 +57,7 @@ def _complete(line: str, home, tmp_path) -> list[str]:
     return out.read_text().split("\n")
 
 
+@pytest.mark.slow
 def test_argcomplete_completes_training_subcommands_and_their_options(fresh_home, tmp_path):
     assert "training" in _complete("snet tr", fresh_home, tmp_path)
     commands = _complete("snet training ", fresh_home, tmp_path)
@@ -66,10 +67,9 @@ def test_argcomplete_completes_training_subcommands_and_their_options(fresh_home
 
 
 def test_json_output_is_one_document_and_errors_leave_stdout_empty(fresh_home, tmp_path):
-    listed = snet("training", "models", "--json", home=fresh_home)
+    listed = run(fresh_home, "models")
     assert listed.returncode == 0 and json.loads(listed.stdout) == []
-    missing = snet("training", "check-dataset", str(tmp_path / "nope.zip"), "--metadata", str(tmp_path / "m.json"), "--json",
-                   home=fresh_home)
+    missing = run(fresh_home, "check-dataset", str(tmp_path / "nope.zip"), "--metadata", str(tmp_path / "m.json"))
     assert missing.returncode == ExitStatus.ERROR
     assert missing.stdout == ""
     assert missing.stderr.startswith("ERROR: ") and "Traceback" not in missing.stderr

@@ -10,9 +10,8 @@ import textwrap
 
 import pytest
 
-from tests.support.venvs import make_venv
+from tests.support.venvs import make_venv, source_copy
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 def _has_training(result: subprocess.CompletedProcess) -> bool:
@@ -29,20 +28,22 @@ def test_stock_snet_of_a_fresh_venv_has_no_training(tmp_path):
     assert stock_help.returncode == 0 and "training" not in stock_help.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["regular", "editable", "editable-strict", "editable-compat", "wheel"])
 def test_install_modes_put_training_into_stock_snet_and_uninstall_removes_every_trace(tmp_path, mode):
     env = make_venv(tmp_path)
+    source = source_copy(tmp_path)
 
     if mode == "wheel":
         wheels = tmp_path / "wheels"
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                        "-w", str(wheels), str(ROOT)], check=True, capture_output=True, timeout=300)
+                        "-w", str(wheels), str(source)], check=True, capture_output=True, timeout=300)
         (wheel,) = wheels.glob("*.whl")
         env.pip("install", "--no-deps", str(wheel))
     else:
         extra = {"regular": [], "editable": ["-e"], "editable-strict": ["--config-settings", "editable_mode=strict", "-e"],
                  "editable-compat": ["--config-settings", "editable_mode=compat", "-e"]}[mode]
-        env.pip("install", "--no-deps", "--no-build-isolation", *extra, str(ROOT))
+        env.pip("install", "--no-deps", "--no-build-isolation", *extra, str(source))
 
     assert (env.site_packages / "snet_cli_training_hook.pth").exists()
     helped = env.snet("training", "--help")
@@ -80,7 +81,7 @@ def _fake_plugin(where: pathlib.Path, name: str, body: str) -> pathlib.Path:
 def plugin_venv(tmp_path_factory):
     where = tmp_path_factory.mktemp("plugins")
     env = make_venv(where)
-    env.pip("install", "--no-deps", "--no-build-isolation", str(ROOT))
+    env.pip("install", "--no-deps", "--no-build-isolation", str(source_copy(where)))
     return where, env
 
 

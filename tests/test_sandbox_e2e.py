@@ -46,8 +46,9 @@ def wait_until(predicate, timeout: float = 20):
     return found
 
 
-def test_demo_then_status_run_shell_recovery_reset_and_down_leave_no_process_and_the_users_snet_untouched(
-        user_home, tmp_path, monkeypatch):
+@pytest.mark.slow
+def test_demo_then_status_run_shell_and_down_leave_no_process_and_the_users_snet_untouched(user_home, tmp_path,
+                                                                                           monkeypatch):
     before = dot_snet_digest(user_home)
     folder = sandbox_folder(user_home)
 
@@ -94,6 +95,17 @@ def test_demo_then_status_run_shell_recovery_reset_and_down_leave_no_process_and
     done = run_snet(user_home, "training", "sandbox", "shell", input='echo "HOME=$HOME PS1=$PS1"; exit 5\n')
     assert done.returncode == 5 and "You are in the snet training sandbox" in done.stderr, done.stderr
     assert f"HOME={client['home']} PS1=(snet-sandbox) " in done.stdout
+
+    down = sandbox(user_home, "down", "--json")
+    assert json.loads(down.stdout)["stopped_pids"] == sorted(first.values())
+    assert dead(first.values()) and pids.group_members(first["supervisor"]) == {}
+    assert dot_snet_digest(user_home) == before
+
+
+@pytest.mark.slow
+def test_a_killed_supervisor_or_a_crashed_server_is_recovered_and_down_leaves_nothing(user_home):
+    before = dot_snet_digest(user_home)
+    first = ok_json(run(user_home, "sandbox", "up"))["processes"]
 
     # A killed supervisor: status says so, and `up` stops what it left and starts afresh.
     os.kill(first["supervisor"], signal.SIGKILL)

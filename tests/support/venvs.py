@@ -58,6 +58,17 @@ class Venv:
         return subprocess.run([str(self.python), "-c", code], capture_output=True, text=True, env=self.env(), timeout=60)
 
 
+def source_copy(where: pathlib.Path) -> pathlib.Path:
+    """A copy of the checkout's sources to build from: concurrent builds never share its build/ folder."""
+    import shutil
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    target = where / "source"
+    shutil.copytree(root, target, ignore=shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__",
+                                                                ".pytest_cache", ".hypothesis", ".ruff_cache"))
+    return target
+
+
 def make_venv(where: pathlib.Path) -> Venv:
     """A venv at `where`/venv with the base site-packages on its path and a `snet` script like pip makes."""
     root = where / "venv"
