@@ -170,6 +170,13 @@ def test_get_model_sends_a_unified_authorization(fake_daemon, daemon_client):
     assert as_dict["org_id"] == "org" and as_dict["group_name"] == "default_group"
 
 
+def test_a_status_number_from_a_newer_daemon_reads_as_unknown_n(fake_daemon, daemon_client):
+    fake_daemon.handlers["get_model"] = lambda request, context: M.ModelResponse(model_id="7", status=7)
+    model = daemon_client.get_model("7")
+    assert model.status == "UNKNOWN(7)"
+    assert model.to_dict(Location("org", "svc", "default_group", "http://d:1"))["status"] == "UNKNOWN(7)"
+
+
 def test_create_model_request_fields(fake_daemon, daemon_client):
     fake_daemon.handlers["create_model"] = lambda request, context: M.ModelResponse(model_id="1", name=request.model.name)
     model = daemon_client.create_model("Echo", "answer", "first", description="d", address_list=["0xabc"],

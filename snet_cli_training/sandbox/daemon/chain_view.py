@@ -10,8 +10,7 @@ import http.client
 import json
 import threading
 import urllib.parse
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from eth_utils import keccak, to_checksum_address
 
@@ -24,18 +23,25 @@ class ChainError(Exception):
     """The node answered a JSON-RPC error, or nothing readable."""
 
 
-@dataclass(frozen=True)
-class Channel:
-    """A MultiPartyEscrow channel: its id, then the fields of the contract's `channels(id)` in their order."""
+def _word_int(word: bytes) -> int:
+    return int.from_bytes(word, "big")
 
-    channel_id: int
-    nonce: int
-    sender: str
-    signer: str
-    recipient: str
-    group_id: bytes
-    value: int
-    expiration: int
+
+def _word_address(word: bytes) -> str:
+    return to_checksum_address(word[12:])
+
+
+# The `channels(id)` getter's return words, in the contract's order: field, type, how the word reads.
+CHANNEL_LAYOUT = (("nonce", int, _word_int), ("sender", str, _word_address), ("signer", str, _word_address),
+                  ("recipient", str, _word_address), ("group_id", bytes, bytes), ("value", int, _word_int),
+                  ("expiration", int, _word_int))
+
+# What the contract answers for one channel id, field for field, after the id itself.
+Channel = NamedTuple("Channel", [("channel_id", int)] + [(name, kind) for name, kind, _ in CHANNEL_LAYOUT])
+
+
+def channel_from_words(channel_id: int, words: bytes) -> Channel:
+    return Channel(channel_id, *(read(words[32 * i:32 * i + 32]) for i, (_, _, read) in enumerate(CHANNEL_LAYOUT)))
 
 
 class ChainView:
@@ -77,9 +83,6 @@ class ChainView:
             return None
         data = "0x" + (CHANNELS_SELECTOR + channel_id.to_bytes(32, "big")).hex()
         words = bytes.fromhex(self.request("eth_call", [{"to": self.mpe, "data": data}, "latest"])[2:])
-        nonce, sender, signer, recipient, group_id, value, expiration = (words[i:i + 32] for i in range(0, 224, 32))
-        if int.from_bytes(sender, "big") == 0:
+        if _word_int(words[32:64]) == 0:  # no sender: never opened
             return None
-        return Channel(channel_id, int.from_bytes(nonce, "big"), *(to_checksum_address(w[12:]) for w in
-                                                                  (sender, signer, recipient)),
-                       bytes(group_id), int.from_bytes(value, "big"), int.from_bytes(expiration, "big"))
+        return channel_from_words(channel_id, words)
