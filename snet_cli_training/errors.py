@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 
-from snet_cli_training.console.render import clip
 
 
 class ExitStatus(enum.IntEnum):
@@ -138,8 +137,3 @@ class IpfsUnavailable(TrainingError):
 
 class SigningError(TrainingError):
     """snet-cli's session identity could not sign (wrong password, device locked or absent)."""
-
-
-def not_found(what: str, name: str, detail: str = "") -> str:
-    """The one wording of everything missing: `<what> not found: <name>`, then why or where in brackets."""
-    return f"{what} not found: {clip(name)}" + (f" ({detail})" if detail else "")

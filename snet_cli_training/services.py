@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from snet_cli_training.console.render import not_found
 from snet_cli_training import errors
 
 
@@ -47,7 +48,7 @@ def choose_group(groups: list[Mapping[str, Any]], wanted: str | None, org: str, 
         for group in groups:
             if group["group_name"] == wanted:
                 return group
-        raise errors.UserInputError(errors.not_found("payment group", wanted, f"the groups of {org}/{service}: {', '.join(names)}"))
+        raise errors.UserInputError(not_found("payment group", wanted, f"the groups of {org}/{service}: {', '.join(names)}"))
     if len(groups) > 1:
         raise errors.UserInputError(f"service {org}/{service} has several payment groups, choose one with --group: {', '.join(names)}")
     return groups[0]
@@ -91,7 +92,7 @@ def resolve_method(name: str | None, training_methods: Mapping[str, list[str]]) 
     if matches:
         options = ", ".join(f"{service}.{candidate}" for service, candidate in matches)
         raise errors.UserInputError(f"method {name!r} is ambiguous: use one of {options}")
-    raise errors.UserInputError(errors.not_found("trainable method", name, f"trainable: {choices}"))
+    raise errors.UserInputError(not_found("trainable method", name, f"trainable: {choices}"))
 
 
 def short_name(service: str) -> str:

@@ -6,6 +6,8 @@ import pathlib
 import subprocess
 import sys
 
+from tests.support.tools import load_tool
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
@@ -20,11 +22,7 @@ def test_man_page_matches_the_parser():
 
 
 def test_man_page_check_fails_when_the_page_drifts(tmp_path, monkeypatch):
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import gen_manpage
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
+    gen_manpage = load_tool("gen_manpage")
     page = gen_manpage.render()
     drifted = page.replace("Delete a model", "Remove a model")
     assert gen_manpage.without_date(drifted) != gen_manpage.without_date(page)

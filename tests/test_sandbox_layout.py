@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import pathlib
 import subprocess
 import sys
 
+from tests.support.tools import load_tool
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "snet_cli_training"
 SANDBOX = PACKAGE / "sandbox"
-
-
-def _module_name(path: pathlib.Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def imported_modules(path: pathlib.Path) -> set[str]:
-    """Every module a source file imports, anywhere in it, relative imports resolved; `from P import n` gives P.n."""
-    package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*anchor, *filter(None, [base])])
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)
-    return found
+imported_modules = load_tool("layers").imported_modules
 
 
 def _inside(module: str, package: str) -> bool:

@@ -12,6 +12,7 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
+from snet_cli_training.console.render import not_found
 from snet_cli_training import errors
 from snet_cli_training.commands.invocation import Invocation
 from snet_cli_training.daemon import signature_cache
@@ -135,7 +136,7 @@ class Context:
                 return dataclasses.replace(stored, location=location)
             return StoredModel(model_id, self.network, location, "", "", "")
         if stored is None:
-            raise errors.UserInputError(errors.not_found(
+            raise errors.UserInputError(not_found(
                 "model", model_id, f"not in the local model store of network {self.network}: "
                 "pass --org ORG --service SERVICE; list-models and get-model with them remember it"))
         if where.group_name and where.group_name != stored.location.group_name:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from snet_cli_training.console.render import not_found
 from snet_cli_training import safejson
 from snet_cli_training.commands.context import Context
 from snet_cli_training.commands.invocation import Invocation
@@ -9,7 +10,7 @@ from snet_cli_training.commands.outcome import Outcome
 from snet_cli_training.dataset.check import DatasetReport, check_dataset as check
 from snet_cli_training.dataset.requirements import MethodLimits
 from snet_cli_training import errors
-from snet_cli_training.errors import ExitStatus, UserInputError, not_found
+from snet_cli_training.errors import ExitStatus, UserInputError
 from snet_cli_training.store import ModelStore
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
+from snet_cli_training.console.render import not_found
 from snet_cli_training import errors, safejson
 from snet_cli_training.console.render import clip
 
@@ -39,7 +40,7 @@ def read_params(text: str) -> dict:
         if not _is_file(source):
             if _parses(text):
                 raise errors.UserInputError(f"PARAMS must be a JSON object, not {_json_name(safejson.loads(text))}")
-            raise errors.UserInputError(errors.not_found("PARAMS file", text, "PARAMS is a JSON object or a file holding one"))
+            raise errors.UserInputError(not_found("PARAMS file", text, "PARAMS is a JSON object or a file holding one"))
         try:
             text = source.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

@@ -47,6 +47,11 @@ def clip(text: str, limit: int = CLIP_CHARACTERS) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def not_found(what: str, name: str, detail: str = "") -> str:
+    """The one wording of everything missing: `<what> not found: <name>`, then why or where in brackets."""
+    return f"{what} not found: {clip(name)}" + (f" ({detail})" if detail else "")
+
+
 def address(text: str) -> str:
     """An Ethereum address as every output shows it: lower case, as the daemon stores and returns addresses."""
     return text.lower()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import grpc
 
+from snet_cli_training.console.render import not_found
 from snet_cli_training import errors
 from snet_cli_training.console import render
 
@@ -51,11 +52,11 @@ def map_rpc_error(error: grpc.RpcError, *, endpoint: str, rpc: str, model_id: st
             f"the daemon at {endpoint} refused the signed authorization for {rpc}: {_unwrap(details)}", **context)
     if "does not have access to model id" in text:
         who = render.address(signer_address) if signer_address else "this identity"
-        return errors.ModelNotFound(errors.not_found("model", model_id or "?", f"the daemon at {endpoint} has none that "
+        return errors.ModelNotFound(not_found("model", model_id or "?", f"the daemon at {endpoint} has none that "
                                                      f"{who} may see: deleted, never created, or access removed"),
                                     **context)
     if "model data doesn't exist for modelid" in text:
-        return errors.ModelNotFound(errors.not_found("model", model_id or "?", f"the daemon at {endpoint} has no such model"),
+        return errors.ModelNotFound(not_found("model", model_id or "?", f"the daemon at {endpoint} has no such model"),
                                     **context)
     if "only owner can change the model state" in text:
         action = _CREATOR_ACTIONS.get(rpc, f"call {rpc} on it")

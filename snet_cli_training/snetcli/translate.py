@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from requests.exceptions import ConnectionError as RequestsConnectionError, Timeout as RequestsTimeout
 
+from snet_cli_training.console.render import not_found
 from snet_cli_training import errors
 from snet_cli_training.console.render import clip
 
@@ -48,7 +49,7 @@ def snet_cli(doing: str, error: type[errors.TrainingError] = errors.Configuratio
         for pattern, (what, name, detail) in _NOT_FOUND:
             found = pattern.search(text)
             if found:
-                raise errors.UserInputError(errors.not_found(what, name.format(*found.groups()),
+                raise errors.UserInputError(not_found(what, name.format(*found.groups()),
                                                              detail.format(network=network or "?"))) from exc
         raise error(f"cannot {doing} through snet-cli: {clip(text)}") from exc
 
