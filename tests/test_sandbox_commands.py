@@ -10,8 +10,10 @@ import sys
 import zipfile
 
 import pytest
+import yaml
 
 from snet_cli_training.cli.sandbox_arguments import DAEMON_BEHAVIOURS
+from snet_cli_training.commands.sandbox import demo_ending
 from snet_cli_training.sandbox import catalog
 from snet_cli_training.sandbox.daemon.releases import BEHAVIOURS
 from snet_cli_training.sandbox.daemon.textclassifier import DatasetRejected, default_model, examples_from_zip, train
@@ -135,3 +137,13 @@ def test_a_provider_service_is_named_after_its_first_service(tmp_path):
         "sandbox", "tagger", "localhost:7000", True)
     assert [os.path.basename(p) for p in service.proto_files] == ["acme.proto"]
     assert not catalog.CLASSIFIER.forwards and catalog.service_for({}) is catalog.CLASSIFIER
+
+
+def test_the_demo_ends_with_its_payments_in_snet_clis_yaml():
+    payments = [{"rpc": "training.Daemon/train_model", "model_id": "m1", "price_cogs": 300, "signed_amount_cogs": 500},
+                {"rpc": "sandbox.Classifier/classify", "model_id": None, "price_cogs": 10, "signed_amount_cogs": 510}]
+    text = demo_ending(payments, 12, 13.42, "The sandbox is down again.")
+    first, rest = text.split("\n", 1)
+    assert first == "All 12 steps did what they should, in 13.4 s. The sandbox is down again."
+    assert rest.startswith("Payments the daemon accepted:\n    -   rpc: training.Daemon/train_model\n")
+    assert yaml.safe_load(rest.split("\n", 1)[1]) == payments

@@ -189,10 +189,10 @@ def demo(inv: Invocation) -> Outcome:
                                    + ("" if inv.sandbox.keep else " (run it with --keep to look around afterwards)"))
     ending = ("The sandbox is still up (--keep): `snet training sandbox shell` to look around, `down` to stop it."
               if inv.sandbox.keep else "The sandbox is down again.")
-    return Outcome(document, lambda: f"All {len(report.steps)} steps did what they should, in {seconds:.1f} s. "
-                                     f"{ending}\nPayments the daemon accepted:\n{_payments(report.payments)}")
+    return Outcome(document, lambda: demo_ending(report.payments, len(report.steps), seconds, ending))
 
 
-def _payments(payments: list[dict]) -> str:
-    rows = [[p["rpc"], p["model_id"] or "-", str(p["price_cogs"]), str(p["signed_amount_cogs"])] for p in payments]
-    return render.table(rows, ["RPC", "MODEL", "PRICE_COGS", "SIGNED_AMOUNT_COGS"])
+def demo_ending(payments: list[dict], steps: int, seconds: float, ending: str) -> str:
+    """The demo's last words: how it went, what is left running, and the payments the daemon accepted (YAML)."""
+    return (f"All {steps} steps did what they should, in {seconds:.1f} s. {ending}\n"
+            f"Payments the daemon accepted:\n{render.to_yaml(payments)}")
