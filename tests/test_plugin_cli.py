@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
 
+import argcomplete
 import pytest
 
+from snet_cli_training.cli.arguments import root_parser
 from snet_cli_training.errors import ExitStatus
 from tests.support.harness import run
 
@@ -57,13 +60,24 @@ def _complete(line: str, home, tmp_path) -> list[str]:
     return out.read_text().split("\n")
 
 
-@pytest.mark.slow
-def test_argcomplete_completes_training_subcommands_and_their_options(fresh_home, tmp_path):
-    assert "training" in _complete("snet tr", fresh_home, tmp_path)
-    commands = _complete("snet training ", fresh_home, tmp_path)
-    assert {"check-dataset", "create-model", "upload", "train", "wait", "call", "models", "doctor"} <= set(commands)
+def _complete_in_process(line: str, monkeypatch) -> list[str]:
+    """What argcomplete offers for LINE from the plugin's own parser, without a process start."""
+    for name, value in {"_ARGCOMPLETE": "1", "_ARGCOMPLETE_IFS": "\n", "COMP_LINE": line,
+                        "COMP_POINT": str(len(line))}.items():
+        monkeypatch.setenv(name, value)
+    out = io.StringIO()
+    argcomplete.autocomplete(root_parser(), exit_method=lambda _code: None, output_stream=out)
+    return [word.strip() for word in out.getvalue().split("\n")]
+
+
+def test_argcomplete_completes_training_subcommands_and_their_options(fresh_home, tmp_path, monkeypatch):
+    # Through the real executable: the start-up hook hands the plugin's parser to snet's completion.
     assert _complete("snet training check-dataset --met", fresh_home, tmp_path) == ["--metadata", "--method"]
-    assert set(_complete("snet training upload m1 d.zip --upload-mode ", fresh_home, tmp_path)) == {"auto", "plain", "canary"}
+    assert "training" in _complete_in_process("snet tr", monkeypatch)
+    commands = _complete_in_process("snet training ", monkeypatch)
+    assert {"check-dataset", "create-model", "upload", "train", "wait", "call", "models", "doctor"} <= set(commands)
+    assert set(_complete_in_process("snet training upload m1 d.zip --upload-mode ", monkeypatch)) == {
+        "auto", "plain", "canary"}
 
 
 def test_json_output_is_one_document_and_errors_leave_stdout_empty(fresh_home, tmp_path):

@@ -241,7 +241,7 @@ limit_sets = st.builds(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(manifest_entries=st.lists(entries, max_size=8), method=limit_sets)
 def test_fast_path_agrees_with_the_schema(manifest_entries, method):
     manifest = {"size_bytes": 1, "files": 1, "entries": [manifest_entry(entry) for entry in manifest_entries]}
@@ -260,7 +260,7 @@ plain_entries = st.builds(Entry, st.from_regex(r"[a-zΣ]{1,4}(/[a-z]{1,4})?\.(pn
 tricky_entries = st.builds(Entry, entry_names, st.integers(0, 2 * MIB), st.sampled_from([FILE, FILE, DIRECTORY, SYMLINK]))
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(batch_entries=st.lists(st.one_of(plain_entries, plain_entries, plain_entries, tricky_entries), min_size=1, max_size=6),
        method=limit_sets)
 def test_batch_shortcuts_agree_with_entry_by_entry(batch_entries, method):
