@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
 import sys
 
-import argcomplete
 import pytest
 
-from snet_cli_training.cli.arguments import root_parser
 from snet_cli_training.errors import ExitStatus
 from tests.support.harness import run
 
@@ -60,24 +57,37 @@ def _complete(line: str, home, tmp_path) -> list[str]:
     return out.read_text().split("\n")
 
 
-def _complete_in_process(line: str, monkeypatch) -> list[str]:
-    """What argcomplete offers for LINE from the plugin's own parser, without a process start."""
-    for name, value in {"_ARGCOMPLETE": "1", "_ARGCOMPLETE_IFS": "\n", "COMP_LINE": line,
-                        "COMP_POINT": str(len(line))}.items():
-        monkeypatch.setenv(name, value)
+_COMPLETE_LINES = """
+import io, json, os, sys
+import argcomplete
+from snet_cli_training.cli.arguments import root_parser
+answers = []
+for line in json.loads(sys.argv[1]):
+    os.environ.update(_ARGCOMPLETE="1", _ARGCOMPLETE_IFS="\\n", COMP_LINE=line, COMP_POINT=str(len(line)))
     out = io.StringIO()
     argcomplete.autocomplete(root_parser(), exit_method=lambda _code: None, output_stream=out)
-    return [word.strip() for word in out.getvalue().split("\n")]
+    answers.append([word.strip() for word in out.getvalue().split("\\n")])
+print(json.dumps(answers))
+"""
 
 
-def test_argcomplete_completes_training_subcommands_and_their_options(fresh_home, tmp_path, monkeypatch):
+def _complete_with_the_plugins_parser(*lines: str) -> list[list[str]]:
+    """What argcomplete offers for each LINE from the plugin's parser, in one light process (argcomplete takes
+    over file descriptors, so never in the test's own)."""
+    done = subprocess.run([sys.executable, "-c", _COMPLETE_LINES, json.dumps(lines)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_argcomplete_completes_training_subcommands_and_their_options(fresh_home, tmp_path):
     # Through the real executable: the start-up hook hands the plugin's parser to snet's completion.
     assert _complete("snet training check-dataset --met", fresh_home, tmp_path) == ["--metadata", "--method"]
-    assert "training" in _complete_in_process("snet tr", monkeypatch)
-    commands = _complete_in_process("snet training ", monkeypatch)
+    top, commands, modes = _complete_with_the_plugins_parser(
+        "snet tr", "snet training ", "snet training upload m1 d.zip --upload-mode ")
+    assert "training" in top
     assert {"check-dataset", "create-model", "upload", "train", "wait", "call", "models", "doctor"} <= set(commands)
-    assert set(_complete_in_process("snet training upload m1 d.zip --upload-mode ", monkeypatch)) == {
-        "auto", "plain", "canary"}
+    assert set(modes) == {"auto", "plain", "canary"}
 
 
 def test_json_output_is_one_document_and_errors_leave_stdout_empty(fresh_home, tmp_path):
