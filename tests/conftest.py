@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+
+# The suite starts a few hundred Python processes (snet, servers, helpers). Where PYTHONDONTWRITEBYTECODE
+# is set, as on many CI machines, each of them would compile the package's sources again (about half a
+# second of CPU for a `snet training` command); let the first one leave its bytecode for the rest.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 # tests/ is not a package: make `tests.support` importable however pytest is started.
 _REPO_ROOT = str(Path(__file__).resolve().parents[1])
@@ -72,9 +79,18 @@ def process_home(stack, tmp_path, monkeypatch, control):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: a long test, scheduled first so that the workers end together")
+    config.addinivalue_line("markers", "slow(seconds): a long test (about SECONDS on a busy two-core machine), "
+                                       "scheduled first, longest first, so that the workers end together")
+
+
+def _expected_seconds(item) -> float:
+    mark = item.get_closest_marker("slow")
+    return (mark.args[0] if mark.args else 5.0) if mark else 0.0
 
 
 def pytest_collection_modifyitems(config, items):
-    """Long tests first: the workers then share out the short ones and finish at about the same time."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """Longest tests first: each worker takes the next one when it is free, and they finish at about the same time.
+
+    Tests that share an expensive module fixture carry one `xdist_group`, so that one worker builds it.
+    """
+    items.sort(key=_expected_seconds, reverse=True)

@@ -61,7 +61,7 @@ def zip_dataset(path: Path, files: int = 2, size: int = 3000) -> Path:
 
 # --- 1. the whole flow --------------------------------------------------------------------------
 
-@pytest.mark.slow
+@pytest.mark.slow(21)
 def test_full_flow_pays_each_quoted_price_exactly_once(stack, home, control, tmp_path):
     """The first upload and the call go through the real `snet`, the steps between in-process."""
     model_id = create(home, stack, "full flow")
@@ -215,7 +215,7 @@ def _on_terminal(home: Path, args: list[str], answer: str, timeout: float = 60) 
     return process.returncode, out, seen.decode(errors="replace")
 
 
-@pytest.mark.slow
+@pytest.mark.slow(6)
 def test_the_question_is_asked_on_the_terminal(stack, home, control):
     model_id = create(home, stack, "terminal")
     code, out, terminal = _on_terminal(home, ["validate", model_id, "--link", LINK, "--json"], "n")
@@ -244,7 +244,7 @@ def test_an_upload_on_a_terminal_shows_progress_on_stderr_only(stack, home, cont
 
 # --- 4. a long upload -----------------------------------------------------------------------------
 
-@pytest.mark.slow
+@pytest.mark.slow(7)
 def test_an_upload_across_many_blocks_is_re_signed_and_paid_once(stack, home, control, tmp_path):
     """Blocks keep coming while the daemon reads the stream, as on a real chain (here one every 0.5 s).
 
@@ -317,7 +317,7 @@ def _until(predicate, timeout: float = 30) -> None:
         time.sleep(0.1)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(5)
 def test_an_upload_killed_mid_stream_is_paid_once_by_the_rerun(stack, home, control, tmp_path):
     model_id = create(home, stack, "killed")
     archive = zip_dataset(tmp_path / "data.zip", files=4, size=40_000)

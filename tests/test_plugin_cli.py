@@ -12,6 +12,8 @@ import pytest
 from snet_cli_training.errors import ExitStatus
 from tests.support.harness import run
 
+pytestmark = pytest.mark.xdist_group("fresh_home")  # one fresh HOME, written by one `snet version`, on one worker
+
 
 def snet(*args: str, home, timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
     env = dict(os.environ, HOME=str(home))
@@ -80,6 +82,7 @@ def _complete_with_the_plugins_parser(*lines: str) -> list[list[str]]:
     return json.loads(done.stdout)
 
 
+@pytest.mark.slow(7)
 def test_argcomplete_completes_training_subcommands_and_their_options(fresh_home, tmp_path):
     # Through the real executable: the start-up hook hands the plugin's parser to snet's completion.
     assert _complete("snet training check-dataset --met", fresh_home, tmp_path) == ["--metadata", "--method"]

@@ -27,8 +27,8 @@ def test_stock_snet_of_a_fresh_venv_has_no_training(tmp_path):
     assert stock_help.returncode == 0 and "training" not in stock_help.stdout
 
 
-@pytest.mark.slow
 # "regular" is how a wheel installs too: pip builds the wheel from the sources and installs that.
+@pytest.mark.slow(10)
 @pytest.mark.parametrize("mode", ["regular", "editable", "editable-strict", "editable-compat"])
 def test_install_modes_put_training_into_stock_snet_and_uninstall_removes_every_trace(tmp_path, mode):
     env = make_venv(tmp_path)
@@ -48,6 +48,9 @@ def test_install_modes_put_training_into_stock_snet_and_uninstall_removes_every_
     if mode == "regular":  # and stock snet parses its whole command line again, with no training in it
         gone = env.snet("training", "--help")
         assert gone.returncode == 2 and "invalid choice: 'training'" in gone.stderr and "'version'" in gone.stderr
+
+
+ONE_VENV = pytest.mark.xdist_group("plugin_venv")  # the tests of one module-wide venv run on one worker
 
 
 def _fake_plugin(where: pathlib.Path, name: str, body: str) -> pathlib.Path:
@@ -101,12 +104,15 @@ def other_plugins(plugin_venv):
     env.pip("uninstall", "-y", "hello-plugin", "broken-plugin", "version-plugin")
 
 
+@ONE_VENV
+@pytest.mark.slow(20)
 def test_a_second_plugin_in_the_same_group_works_too(other_plugins):
     said = other_plugins.snet("hello")
     assert said.returncode == 0 and said.stdout.strip().endswith("hello from a second plugin"), said.stderr
     assert _has_training(other_plugins.snet("training", "--help"))
 
 
+@ONE_VENV
 def test_a_broken_plugin_costs_one_warning_line_and_a_taken_name_is_skipped(other_plugins):
     result = other_plugins.snet("version")
     assert result.returncode == 0 and "version" in result.stdout
@@ -118,12 +124,14 @@ def test_a_broken_plugin_costs_one_warning_line_and_a_taken_name_is_skipped(othe
     assert sorted(warnings) == sorted(broken + skipped)  # nothing else: snet keeps working
 
 
+@ONE_VENV
 def test_the_hook_is_inert_without_snet_cli(plugin_venv):
     _, env = plugin_venv
     result = env.run_python("import sys; print('snet.cli.arguments' in sys.modules, 'snet_cli_training' in sys.modules)")
     assert result.returncode == 0 and result.stdout.split() == ["False", "False"], result.stderr
 
 
+@ONE_VENV
 def test_the_installed_package_carries_the_sandbox_and_its_service_protos(plugin_venv, tmp_path):
     _, env = plugin_venv
     code = textwrap.dedent("""\

@@ -48,7 +48,7 @@ def wait_until(predicate, timeout: float = 20):
     return found
 
 
-@pytest.mark.slow
+@pytest.mark.slow(33)
 def test_demo_then_status_run_shell_and_down_leave_no_process_and_the_users_snet_untouched(user_home, tmp_path,
                                                                                            monkeypatch):
     before = dot_snet_digest(user_home)
@@ -105,7 +105,7 @@ def test_demo_then_status_run_shell_and_down_leave_no_process_and_the_users_snet
     assert dot_snet_digest(user_home) == before
 
 
-@pytest.mark.slow
+@pytest.mark.slow(25)
 def test_a_killed_supervisor_or_a_crashed_server_is_recovered_and_down_leaves_nothing(user_home):
     before = dot_snet_digest(user_home)
     first = ok_json(run(user_home, "sandbox", "up"))["processes"]

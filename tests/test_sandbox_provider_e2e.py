@@ -132,7 +132,7 @@ def provider(tmp_path):
     recording.server.stop(None)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(17)
 def test_provider_mode_forwards_training_and_calls_to_the_providers_own_service(provider, tmp_path):
     recording, protos = provider
     home = make_user_home(tmp_path / "user")

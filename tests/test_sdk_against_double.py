@@ -21,6 +21,8 @@ DAEMON = "training.Daemon/"
 ANSWER = "example.Echo/answer"
 EXPIRED = "authentication failed as the signature passed has expired"
 
+pytestmark = pytest.mark.xdist_group("sdk_workers")  # the SDK's worker processes start once per module, on one worker
+
 
 @pytest.fixture(scope="module")
 def sdk(stack):
@@ -69,6 +71,7 @@ def create(sdk: SdkWorker, name: str = "model", **kwargs) -> str:
     return sdk.training("create_model", method_name="answer", model_name=name, **kwargs)["model_id"]
 
 
+@pytest.mark.slow(13)
 def test_the_sdk_runs_the_whole_training_flow_and_pays_each_price_once(stack, control, sdk, tmp_path):
     client = stack.client.address.lower()
     assert sdk.training("get_training_metadata") == {

@@ -141,7 +141,7 @@ def test_forcing_a_plain_upload_on_a_dropping_release_is_warned_and_loses_the_fi
     assert committed(control) == [(model_id, VALIDATE_PRICE)]
 
 
-@pytest.mark.slow
+@pytest.mark.slow(7)
 def test_through_snet_a_folder_reaches_v6_1_whole_and_v6_2_is_refused(stack, home, control, behave, tmp_path):
     behave("v6.1")
     model_id = create_model(home, stack, "through snet")["model_id"]
