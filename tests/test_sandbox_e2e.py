@@ -65,7 +65,6 @@ def test_demo_then_status_run_shell_and_down_leave_no_process_and_the_users_snet
     assert pids.group_members(supervisor) == {} and not (folder / "state.json").exists()
 
     # The demo on a fresh sandbox, as the README's quick start runs it (text), kept up afterwards for the rest.
-    started = time.monotonic()
     done = sandbox(user_home, "demo", "--keep")
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.findall(r"^-> ok \(exit code (\d+)\)$", done.stdout, re.M) == ["0", "0", "3"] + ["0"] * 9
@@ -75,8 +74,6 @@ def test_demo_then_status_run_shell_and_down_leave_no_process_and_the_users_snet
     paid = [(p["rpc"], p["price_cogs"]) for p in ending]
     assert paid == [("training.Daemon/upload_and_validate", 200), ("training.Daemon/train_model", 300),
                     ("sandbox.Classifier/classify", 10), ("sandbox.Classifier/classify", 10)]
-    # The budget is 30 s (12 to 15 s measured on a busy machine); twice that leaves room for a busier one.
-    assert time.monotonic() - started < 60
 
     status = ok_json(run(user_home, "sandbox", "status"))
     first = status["processes"]
