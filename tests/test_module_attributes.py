@@ -18,7 +18,7 @@ def _module_aliases(tree: ast.Module) -> dict[str, str]:
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("snet_cli_training"):
             for name in node.names:
                 full = f"{node.module}.{name.name}"
-                if importlib.util.find_spec(node.module) and _is_module(full):
+                if _is_module(full):
                     aliases[name.asname or name.name] = full
         elif isinstance(node, ast.Import):
             aliases.update({n.asname: n.name for n in node.names if n.asname and n.name.startswith("snet_cli_training")})

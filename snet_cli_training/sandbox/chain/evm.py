@@ -159,11 +159,12 @@ class Chain:
             raise RpcError(-32602, str(exc)) from exc
 
     def call(self, tx: dict, block: Any = "latest", *overrides: Any) -> str:
-        if overrides or block_id(block) not in ("latest", self.latest()):
+        head = self.latest()
+        if overrides or block_id(block) not in ("latest", head):
             return self._run(self.tester.call, tx, block)
-        head, answers = self.calls_at_head
-        if head != self.latest():
-            head, answers = self.calls_at_head = (self.latest(), {})
+        if self.calls_at_head[0] != head:
+            self.calls_at_head = (head, {})
+        answers = self.calls_at_head[1]
         key = json.dumps(tx, sort_keys=True)
         if key not in answers:  # a revert raises and is not kept
             answers[key] = self._run(self.tester.call, tx, head)
