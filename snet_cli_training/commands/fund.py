@@ -27,18 +27,18 @@ def fund(inv: Invocation) -> Outcome:
     with Context(inv) as ctx:
         location, need = _location_and_need(ctx, inv)
         wallet = ctx.wallet(location)
-        plan = _plan(wallet, need, inv.payment.expiration_blocks)
+        choice, plan = _plan(wallet, need, inv.payment.expiration_blocks)
         if plan is None:
-            ctx.console.say(f"nothing to do: payment channel {_chosen(wallet, need).channel_id} can pay {need} cogs")
-            return Outcome.structured(_state(wallet, need, [], done=True))
-        refused = _state(wallet, need, plan.steps(), done=False)
+            ctx.console.say(f"nothing to do: payment channel {choice.channel_id} can pay {need} cogs")
+            return Outcome.structured(_state(wallet, need, choice, [], done=True))
+        refused = _state(wallet, need, choice, plan.steps(), done=False)
         ctx.console.say(f"to pay {need} cogs ({cogs_to_token(need)} FET) for the work ahead: {plan.describe()}")
         if not consent_to_fix(ctx.console, plan, inv.payment, refused):
             ctx.console.say(f"dry run, nothing was sent: the plan is `{plan.snet_command()}`")
             return Outcome.structured(refused)
         ctx.console.say(f"# {plan.snet_command()}")
         wallet.apply(plan)
-        return Outcome.structured(_state(wallet, need, plan.steps(), done=True))
+        return Outcome.structured(_state(wallet, need, wallet.choose(need), plan.steps(), done=True))
 
 
 def _location_and_need(ctx: Context, inv: Invocation) -> tuple[Location, int]:
@@ -68,31 +68,27 @@ def _price(ctx: Context, location: Location, model_id: str | None, work: str) ->
     return price
 
 
-def _plan(wallet: Wallet, need: int, expiration_blocks: int | None) -> FundingPlan | None:
-    """The plan that makes a channel able to pay `need` (and expire no sooner than asked), or None when one can."""
+def _plan(wallet: Wallet, need: int,
+          expiration_blocks: int | None) -> tuple[ChannelChoice | FundingPlan, FundingPlan | None]:
+    """The wallet's choice for `need`, and the plan that makes a channel able to pay it (and expire no sooner
+    than asked), or None when the chosen channel can."""
     choice = wallet.choose(need)
     if isinstance(choice, FundingPlan):
-        return wallet.with_deposit(choice.with_overrides(expiration_blocks=expiration_blocks))
+        return choice, wallet.with_deposit(choice.with_overrides(expiration_blocks=expiration_blocks))
     if expiration_blocks and choice.channel.expiration < choice.current_block + expiration_blocks:
         where = wallet.group.location
-        return FundingPlan("fund", where.org_id, where.group_name, 0, expiration_blocks,
-                           f"payment channel {choice.channel_id} expires at block {choice.channel.expiration}",
-                           choice.channel_id, needed=need)
-    return None
+        return choice, FundingPlan("fund", where.org_id, where.group_name, 0, expiration_blocks,
+                                   f"payment channel {choice.channel_id} expires at block {choice.channel.expiration}",
+                                   choice.channel_id, needed=need)
+    return choice, None
 
 
-def _chosen(wallet: Wallet, need: int) -> ChannelChoice:
-    choice = wallet.choose(need)
-    if isinstance(choice, FundingPlan):
-        raise errors.ChannelError(f"the plan was carried out, but no channel can pay yet: {choice.message()}")
-    return choice
-
-
-def _state(wallet: Wallet, need: int, steps: list[dict], *, done: bool) -> dict:
-    """The fund JSON document: the plan, whether it was carried out, and the escrow and channel as they are now."""
-    choice = wallet.choose(need)
+def _state(wallet: Wallet, need: int, choice: ChannelChoice | FundingPlan, steps: list[dict], *, done: bool) -> dict:
+    """The fund JSON document: the plan, whether it was carried out, and the escrow and the chosen channel."""
     if isinstance(choice, ChannelChoice):
         channel = choice.channel
+    elif choice.channel_id is None:  # a channel yet to be opened
+        channel = None
     else:
         channel = next((c for c in wallet.channels() if c.channel_id == choice.channel_id), None)
     return {"plan": steps, "done": done, "need_cogs": need, "escrow_cogs": wallet.escrow_balance(),

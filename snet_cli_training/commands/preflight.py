@@ -20,7 +20,6 @@ from snet_cli_training.daemon.probe import ProbeResult, probe_upload
 from snet_cli_training.daemon.replies import Model
 from snet_cli_training.store import StoredModel
 
-UPLOAD_MODES = ("auto", "plain", "canary")
 
 
 @dataclass(frozen=True)
