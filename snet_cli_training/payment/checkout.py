@@ -19,7 +19,7 @@ from snet_cli_training.console.streams import Console
 from snet_cli_training.constants import TOKEN
 from snet_cli_training.payment.channels import ChannelChoice, FundingPlan
 from snet_cli_training.payment.claim import claim_hash, payment_metadata
-from snet_cli_training.payment.journal import ACCEPTED, FAILED, REPORTED, PaymentJournal, PriorPayment, Work
+from snet_cli_training.payment.journal import ACCEPTED, FAILED, REPORTED, PaymentJournal, PriorPayment, Work, prior_payment
 from snet_cli_training.payment.options import PaymentOptions
 from snet_cli_training.payment.policy import check_ceiling, consent_to_fix, consent_to_pay
 from snet_cli_training.payment.progress import PaymentProgress
@@ -63,8 +63,7 @@ def pay_once(console: Console, wallet: Wallet, journal: PaymentJournal, options:
         return choice
     quote = Quote.from_choice(work.model_id, work.rpc, price, choice, purchase)
     progress.quoted(quote)
-    journal.reconcile(choice.channel_id, choice.state)
-    prior = journal.prior(work)
+    prior = prior_payment(journal.reconcile(choice.channel_id, choice.state), journal.network, work)
     if prior is not None and not options.pay_again:
         if not prior.reported:
             console.say(f"{prior.describe()}, but its command was interrupted; not paying again "

@@ -122,9 +122,10 @@ def prior_payment(entries: list[dict], network: str, work: Work) -> PriorPayment
     """The latest accepted payment for exactly this work on this network, if any."""
     matching = [e for e in entries if e["state"] in PAID and e["network"] == network and e["model_id"] == work.model_id
                 and e["rpc"] == work.rpc and e["work"] in (work.subject, ANY_WORK)]
-    if not matching:
-        return None
-    entry = matching[-1]
+    return _prior(matching[-1], work) if matching else None
+
+
+def _prior(entry: dict, work: Work) -> PriorPayment:
     return PriorPayment(work=work, channel_id=entry["channel_id"], nonce=entry["nonce"], amount_cogs=entry["amount"],
                         price_cogs=entry["price"], time=entry["time"], reported=entry["state"] == REPORTED,
                         entry_id=entry["id"])
@@ -172,13 +173,12 @@ class PaymentJournal:
             self._warn_once(f"the unreadable payment journal was moved to {aside}; a new one starts")
             return aside
 
-    def reconcile(self, channel_id: int, state: ChannelState) -> None:
-        """Resolve this channel's unanswered payments from the daemon's state."""
+    def reconcile(self, channel_id: int, state: ChannelState) -> list[dict]:
+        """Resolve this channel's unanswered payments from the daemon's state; the journal's entries afterwards."""
         with privatefile.locked(self.path):
             before = self.entries()
             entries = reconcile_entries(before, network=self.network, channel_id=channel_id, state=state)
-            if entries != before:
-                self._write(entries)
+            return self._write(entries) if entries != before else before
 
     def prior(self, work: Work) -> PriorPayment | None:
         """The latest accepted payment for this work, if any."""
@@ -203,13 +203,14 @@ class PaymentJournal:
 
     def unreported(self, model_id: str) -> list[PriorPayment]:
         """Accepted payments for a model whose commands never reported them (interrupted), oldest first."""
-        return [prior for entry in self.entries()
-                if entry["state"] == ACCEPTED and entry["network"] == self.network and entry["model_id"] == model_id
-                for prior in [prior_payment([entry], self.network, Work(entry["rpc"], model_id, entry["work"]))]
-                if prior is not None]
+        return [_prior(entry, Work(entry["rpc"], model_id, entry["work"])) for entry in self.entries()
+                if entry["state"] == ACCEPTED and entry["network"] == self.network and entry["model_id"] == model_id]
 
-    def _write(self, entries: list[dict]) -> None:
-        privatefile.write_atomic(self.path, {"format": _FORMAT, "version": _VERSION, "entries": _prune(entries)})
+    def _write(self, entries: list[dict]) -> list[dict]:
+        """Write the journal (its oldest settled entries pruned past the limit); the entries written."""
+        kept = _prune(entries)
+        privatefile.write_atomic(self.path, {"format": _FORMAT, "version": _VERSION, "entries": kept})
+        return kept
 
     def _warn_once(self, message: str) -> None:
         if message not in self._warned:
