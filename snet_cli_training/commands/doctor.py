@@ -106,7 +106,7 @@ class Examination:
 
     def _session(self) -> Check:
         snet = self.ctx.snet
-        return session_check(self.ctx.signer.address, self.ctx.network, snet.chain_id(), snet.block_number())
+        return session_check(self.ctx.signer.address, self.ctx.network, snet.chain_id, snet.block_number())
 
     def _registry(self) -> Check:
         ctx, where = self.ctx, self.ctx.invocation.where
@@ -131,7 +131,7 @@ class Examination:
 
     def _heartbeat(self) -> Check:
         self.facts = preflight.heartbeat(self.ctx, self.endpoint)
-        return heartbeat_check(*self.facts, self.ctx.network, self.ctx.snet.chain_id())
+        return heartbeat_check(*self.facts, self.ctx.network, self.ctx.snet.chain_id)
 
     def _training(self) -> Check:
         daemon = self.ctx.daemon(self.endpoint)

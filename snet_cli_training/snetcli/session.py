@@ -16,10 +16,16 @@ _SNET_ARGS = ("org_id", "service_id", "group_name", "endpoint", "channel_id", "w
               "amount", "expiration", "force", "signer", "open_new_anyway", "from_block", "do_not_sync", "only_id")
 
 
+NO_IDENTITY = "no identity in snet-cli's session: create one with `snet identity create ...`"
+
+
+def _session_section(config: Any) -> Any:
+    return config["session"] if config.has_section("session") else {}
+
+
 def session_network(config: Any) -> str:
     """The session's network name (no identity needed): what the free reads of a daemon need."""
-    session = config["session"] if config.has_section("session") else {}
-    network = session.get("network")
+    network = _session_section(config).get("network")
     if not network or not config.has_section(f"network.{network}"):
         raise errors.ConfigurationError("no network in snet-cli's session: choose one with `snet network NAME`")
     return network
@@ -27,7 +33,7 @@ def session_network(config: Any) -> str:
 
 def has_identity(config: Any) -> bool:
     """Whether snet-cli's session names an identity."""
-    return bool((config["session"] if config.has_section("session") else {}).get("identity"))
+    return bool(_session_section(config).get("identity"))
 
 
 class _NetworkOnlyConfig:
@@ -49,7 +55,7 @@ class _NetworkOnlyConfig:
         return self._network
 
     def safe_get_session_identity_network_names(self) -> tuple[str, str]:
-        raise errors.ConfigurationError("no identity in snet-cli's session: create one with `snet identity create ...`")
+        raise errors.ConfigurationError(NO_IDENTITY)
 
     def get_session_field(self, key: str, exception_if_not_found: bool = True) -> Any:
         value = self._config[f"network.{self._network}"].get(key)
@@ -66,8 +72,8 @@ class _NoIdentity:
     address = None
 
     def __getattr__(self, name: str) -> Any:
-        raise errors.ConfigurationError("no identity in snet-cli's session: create one with `snet identity create ...`"
-                                        " (reading a service's training metadata needs none; this step does)")
+        raise errors.ConfigurationError(f"{NO_IDENTITY} (reading a service's training metadata needs none; "
+                                        "this step does)")
 
 
 def check_session(config: Any) -> tuple[str, str]:
@@ -76,9 +82,8 @@ def check_session(config: Any) -> tuple[str, str]:
     Runs before any BlockchainCommand exists: without an identity snet-cli prints its
     "create your first identity" help on stdout and exits 1.
     """
-    session = config["session"] if config.has_section("session") else {}
-    if not session.get("identity"):
-        raise errors.ConfigurationError("no identity in snet-cli's session: create one with `snet identity create ...`")
+    if not has_identity(config):
+        raise errors.ConfigurationError(NO_IDENTITY)
     with snet_cli("use snet-cli's session"):
         return config.safe_get_session_identity_network_names()
 
@@ -137,8 +142,9 @@ class SnetSession:
         with snet_cli("read the current block from the Ethereum node", errors.ChainUnavailable):
             return int(self.command.w3.eth.block_number)
 
+    @functools.cached_property
     def chain_id(self) -> int:
-        """The chain id of the session's Ethereum node."""
+        """The chain id of the session's Ethereum node (asked once: it cannot change within a command)."""
         with snet_cli("read the chain id from the Ethereum node", errors.ChainUnavailable):
             return int(self.command.w3.eth.chain_id)
 
