@@ -6,13 +6,13 @@ heartbeat. The document is self-reported; daemon.behaviour decides what to belie
 
 from __future__ import annotations
 
-import json
 import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from snet_cli_training import safejson
 from snet_cli_training.daemon.endpoint import parse_endpoint
 
 HEARTBEAT_TIMEOUT_SECONDS = 3.0
@@ -48,7 +48,7 @@ def fetch_heartbeat(endpoint: str, timeout: float = HEARTBEAT_TIMEOUT_SECONDS) -
     if len(body) > MAX_HEARTBEAT_BYTES:
         return HeartbeatReply(None, f"{url} answered more than {MAX_HEARTBEAT_BYTES} bytes: not a heartbeat")
     try:
-        document = json.loads(body)
+        document = safejson.loads(body)
     except ValueError:
         return HeartbeatReply(None, f"{url} did not answer JSON")
     if not isinstance(document, dict):

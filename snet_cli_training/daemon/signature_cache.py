@@ -33,8 +33,7 @@ class SignatureCache:
 
     def __init__(self, path: Path, *, warn: Callable[[str], None] | None = None) -> None:
         self.path = Path(path)
-        self._warn = warn
-        self._warned = False
+        self._warn = privatefile.warn_once(warn)
 
     def get(self, network: str, address: str, kind: str = UNIFIED) -> CachedSignature | None:
         """The cached entry, or None when there is none or the file cannot be used."""
@@ -61,13 +60,9 @@ class SignatureCache:
                 self._write(entries)
 
     def _read(self) -> dict:
-        document = privatefile.read_trusted(self.path, _is_cache_document, self._warn_once)
+        document = privatefile.read_trusted(self.path, _is_cache_document, self._warn)
         return document["entries"] if document else {}
 
-    def _warn_once(self, message: str) -> None:
-        if self._warn is not None and not self._warned:
-            self._warned = True
-            self._warn(message)
 
     def _write(self, entries: dict) -> None:
         privatefile.write_atomic(self.path, {"format": _CACHE_FORMAT, "version": _CACHE_VERSION, "entries": entries})
