@@ -66,7 +66,8 @@ def check_dataset(path: str, limits: MethodLimits) -> DatasetReport:
 
 def check_prepared(prepared: PreparedDataset, limits: MethodLimits) -> DatasetReport:
     """Check a prepared dataset (the archive it will send, and what its folder held besides) against LIMITS."""
-    rules = EntryRules.from_schema(dataset_schema(limits))
+    schema = dataset_schema(limits)
+    rules = EntryRules.from_schema(schema)
     entry_violations: list[DatasetViolation] = []
     files = total = 0
     corruption: list[DatasetViolation] = []
@@ -84,7 +85,7 @@ def check_prepared(prepared: PreparedDataset, limits: MethodLimits) -> DatasetRe
         facts["format"] = prepared.format
     dataset_violations = [
         violation
-        for violation in manifest_violations(facts, limits)
+        for violation in manifest_violations(facts, limits, schema)
         if not (corruption and violation.code == "empty_dataset")
     ]
     dataset_violations.sort(key=lambda violation: _DATASET_ORDER.index(violation.code))

@@ -119,9 +119,11 @@ def manifest_entry(entry: Entry) -> dict[str, Any]:
     return {"name": entry.name, "kind": entry.kind, "size": entry.size, "extension": file_extension(entry.name)}
 
 
-def manifest_violations(manifest: Mapping[str, Any], limits: MethodLimits) -> list[DatasetViolation]:
-    """Every violation jsonschema finds in a manifest (entries included), mapped to the report's codes."""
-    validator = jsonschema.Draft202012Validator(dataset_schema(limits))
+def manifest_violations(manifest: Mapping[str, Any], limits: MethodLimits,
+                        schema: Mapping[str, Any] | None = None) -> list[DatasetViolation]:
+    """Every violation jsonschema finds in a manifest (entries included), mapped to the report's codes
+    (`schema`: LIMITS' dataset schema, when the caller has built it already)."""
+    validator = jsonschema.Draft202012Validator(dataset_schema(limits) if schema is None else schema)
     return [_violation_from_error(error, manifest, limits) for error in validator.iter_errors(manifest)]
 
 
