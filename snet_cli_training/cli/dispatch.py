@@ -80,12 +80,11 @@ def execute(invocation: Invocation) -> ExitStatus:
 
 @contextlib.contextmanager
 def _interrupts_deferred() -> Iterator[None]:
-    """Ctrl-C cannot turn a printed outcome into a failure: while it is written and settled, SIGINT waits."""
+    """Ctrl-C cannot turn a printed outcome into a failure: while it is written and settled, SIGINT is ignored."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    pending: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, _frame: pending.append(signum))
+    previous = signal.signal(signal.SIGINT, lambda _signum, _frame: None)
     try:
         yield
     finally:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from eth_utils import to_checksum_address
+
 from snet_cli_training.commands.context import Context
 from snet_cli_training.commands.invocation import Invocation
 from snet_cli_training.commands.outcome import Outcome
@@ -59,18 +61,9 @@ def create_model(inv: Invocation) -> Outcome:
         grpc_service, grpc_method = ctx.method_of_service(location, inv.method)
         model = ctx.daemon(location.endpoint).create_model(
             grpc_service, grpc_method, inv.name or "", description=inv.description or "",
-            address_list=[checksum_address(a) for a in inv.addresses], is_public=bool(inv.is_public))
+            address_list=[to_checksum_address(a) for a in inv.addresses], is_public=bool(inv.is_public))
         ctx.remember(location, [model])
         return Outcome.structured(model.to_dict(location))
-
-
-def checksum_address(text: str) -> str:
-    """An Ethereum address in checksum form; UserInputError for anything else."""
-    from web3 import Web3
-
-    if not Web3.is_address(text):
-        raise UserInputError(f"not an Ethereum address: {text}")
-    return Web3.to_checksum_address(text)
 
 
 def paging(inv: Invocation) -> tuple[int, int, bool]:
@@ -131,8 +124,8 @@ def update_model(inv: Invocation) -> Outcome:
         address_list: list[str] = []
         if inv.add_addresses or inv.remove_addresses:
             address_list = new_address_list(list(current.address_list), current.created_by_address,
-                                            [checksum_address(a) for a in inv.add_addresses],
-                                            [checksum_address(a) for a in inv.remove_addresses])
+                                            [to_checksum_address(a) for a in inv.add_addresses],
+                                            [to_checksum_address(a) for a in inv.remove_addresses])
         if inv.remove_addresses:
             inv.console.warn("the daemon may keep read access for removed addresses (a known daemon issue); "
                              "check with get-model as that address")
