@@ -56,7 +56,7 @@ def execute(invocation: Invocation) -> ExitStatus:
     console = invocation.console
     try:
         outcome = handler(invocation.handler)(invocation)
-        with _interrupts_deferred():
+        with _interrupts_ignored():
             _emit(invocation, outcome)
             _settle(console, outcome)
         return outcome.status
@@ -79,7 +79,7 @@ def execute(invocation: Invocation) -> ExitStatus:
 
 
 @contextlib.contextmanager
-def _interrupts_deferred() -> Iterator[None]:
+def _interrupts_ignored() -> Iterator[None]:
     """Ctrl-C cannot turn a printed outcome into a failure: while it is written and settled, SIGINT is ignored."""
     if threading.current_thread() is not threading.main_thread():
         yield
