@@ -103,8 +103,9 @@ class Context:
         """The service's payment group and daemon endpoint (--endpoint wins), through snet-cli's registry and IPFS cache."""
         key = (org_id, service_id, group_name)
         if key not in self._groups:
-            self._groups[key] = registry.resolve_service(self.snet, org_id, service_id, group_name,
-                                                         self.invocation.where.endpoint)
+            group = registry.resolve_service(self.snet, org_id, service_id, group_name, self.invocation.where.endpoint)
+            # the default group, once resolved, is found under its name too (the wallet asks by name)
+            self._groups[key] = self._groups[(org_id, service_id, group.location.group_name)] = group
         return self._groups[key]
 
     def daemon(self, endpoint: str) -> DaemonClient:
