@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Callable
-
-from eth_utils import to_checksum_address
+from typing import Any
 
 from snet_cli_training.sandbox.daemon.signing import SignatureError, address_bytes, recover_signer, u256
 
@@ -43,7 +41,3 @@ def check_authorization(auth: Any, rpc: str, latest_block: Callable[[], int]) ->
 
 def same_address(a: str, b: str) -> bool:
     return a.lower() == b.lower()
-
-
-def checksum(address: str) -> str:
-    return to_checksum_address(address_bytes(address))
