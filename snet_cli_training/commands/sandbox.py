@@ -133,8 +133,8 @@ def run(inv: Invocation) -> Outcome:
     command = list(inv.sandbox.command)
     with _reported():
         sandbox = _sandbox(inv)
-        env = sandbox.env(dict(os.environ))
         client = sandbox.client()
+        env = sandbox.env(dict(os.environ), client)
     inv.console.say(f"[sandbox] {shlex.join(command)}  (as {client['address']}, HOME={client['home']})")
     code = _foreground(command, env, inv)
     return Outcome({"command": command, "exit_code": code}, "", code)
@@ -144,8 +144,8 @@ def shell(inv: Invocation) -> Outcome:
     """`sandbox shell`: the user's shell with the sandbox's HOME and a prompt that says so."""
     with _reported():
         sandbox = _sandbox(inv)
-        env = sandbox.env(dict(os.environ))
         client = sandbox.client()
+        env = sandbox.env(dict(os.environ), client)
     program = os.environ.get("SHELL") or "/bin/sh"
     env["PS1"] = PROMPT + "$ "
     argv = [program]

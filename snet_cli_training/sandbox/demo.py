@@ -130,7 +130,7 @@ def run(sandbox: object, write: Callable[[str], object], snet: list[str]) -> Rep
     control = DaemonControl(network["daemon_control"])
     prices = control.configure()
     refused, good = write_datasets(sandbox.folder.demo)
-    env = dict(sandbox.env(dict(os.environ)), PYTHONWARNINGS="ignore")
+    env = dict(sandbox.env(dict(os.environ), network["identities"]["client"]), PYTHONWARNINGS="ignore")
     flow = _Flow(write, snet, env, sandbox.folder.demo, total=12)
     question = json.dumps({"text": QUESTION})
     try:

@@ -201,9 +201,10 @@ class Sandbox:
             document["problem"] = f"the daemon does not answer: {exc}"
         return document
 
-    def env(self, base: dict[str, str]) -> dict[str, str]:
-        """`base` with the HOME of the sandbox's client, so every `snet` command acts in the sandbox."""
-        client = self.running()["network"]["identities"]["client"]
+    def env(self, base: dict[str, str], client: dict | None = None) -> dict[str, str]:
+        """`base` with the HOME of the sandbox's client (`client`, when the caller has read it already), so every
+        `snet` command acts in the sandbox."""
+        client = client or self.client()
         return dict(base, HOME=client["home"], **{ENV_FOLDER: str(self.path)})
 
     def client(self) -> dict:
