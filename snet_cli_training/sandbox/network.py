@@ -27,7 +27,7 @@ from typing import Any
 from snet_cli_training.sandbox import chain, provision
 from snet_cli_training.sandbox.catalog import ECHO, PublishedService
 from snet_cli_training.sandbox.daemon_hook import DaemonConfig, DaemonHook, default_daemon_hook, start_daemon
-from snet_cli_training.sandbox.processes import free_port, ready_line, start_server
+from snet_cli_training.sandbox.processes import free_port, ready_line, start_server, stop_process
 from snet_cli_training.sandbox.provision import Identity, Network
 
 
@@ -246,15 +246,10 @@ class LocalNetwork:
             stop()
             if isinstance(handle, subprocess.Popen):
                 handle.wait(5)
-        for process in self._processes:
+        for process in self._processes:  # all at once, then each reaped
             process.terminate()
         for process in self._processes:
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            if process.stdout:
-                process.stdout.close()
+            stop_process(process)
         self._processes = []
         if self._own_workdir and self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)

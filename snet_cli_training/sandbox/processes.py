@@ -57,6 +57,19 @@ def start_server(module: str, log: Path, *args: str) -> subprocess.Popen:
                                 env=child_env())
 
 
+def stop_process(process: subprocess.Popen, grace: float = 5) -> None:
+    """Terminate PROCESS (unless it has ended), kill it when it outlives `grace` s, reap it, close its stdout."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout:
+        process.stdout.close()
+
+
 def ready_line(process: subprocess.Popen, timeout: float) -> dict:
     """The JSON line a started server prints when it is ready; kills it if none comes within `timeout` s."""
     ready, _, _ = select.select([process.stdout], [], [], timeout)

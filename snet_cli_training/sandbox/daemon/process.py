@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 from snet_cli_training.sandbox.daemon.control_client import DaemonControl
-from snet_cli_training.sandbox.processes import child_env, python_module
+from snet_cli_training.sandbox.processes import child_env, python_module, stop_process
 
 
 class DaemonProcess:
@@ -26,14 +26,7 @@ class DaemonProcess:
         return self.grpc_url.split("://", 1)[1]
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
-        if self.process.stdout:
-            self.process.stdout.close()
+        stop_process(self.process)
 
 
 def launch(config: Any, control_port: int = 0, timeout: float = 30) -> DaemonProcess:
