@@ -1,10 +1,11 @@
-"""The HTTP handler base of the local stand-ins (chain JSON-RPC, IPFS API, daemon control)."""
+"""The HTTP handler base of the local stand-ins (chain JSON-RPC, IPFS API, daemon control), and a JSON-RPC call."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import socket
+import urllib.request
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -50,3 +51,14 @@ def main(description: str, handler: Callable[[], type[QuietHandler]], ready: Cal
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
     run_until_interrupted(serve(handler(), args.port), ready)
+
+
+def rpc_call(url: str, method: str, params: list, timeout: float = 10) -> Any:
+    """One JSON-RPC call to `url`; its result, or RuntimeError with the error object it answered."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        reply = json.load(response)
+    if "error" in reply:
+        raise RuntimeError(reply["error"])
+    return reply["result"]

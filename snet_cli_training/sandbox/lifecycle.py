@@ -10,11 +10,9 @@ a signal (pids.py).
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from snet_cli_training.sandbox.daemon.releases import BEHAVIOURS
 from snet_cli_training.sandbox.daemon.control_client import DaemonControl
 from snet_cli_training.sandbox.errors import SandboxError
 from snet_cli_training.sandbox.folder import SandboxFolder
+from snet_cli_training.sandbox.http_base import rpc_call
 from snet_cli_training.sandbox.processes import child_env, python_module
 from snet_cli_training.sandbox.protocol import STATUS_NAMES
 
@@ -187,7 +186,7 @@ class Sandbox:
         })
         # A server that just died is the supervisor's to report; until it does, say what did not answer.
         try:
-            document["block_number"] = block_number(network["rpc"])
+            document["block_number"] = int(rpc_call(network["rpc"], "eth_blockNumber", []), 16)
         except OSError as exc:
             document["problem"] = f"the chain does not answer: {exc}"
         try:
@@ -210,13 +209,6 @@ class Sandbox:
     def client(self) -> dict:
         """The client identity: address, home, private key."""
         return self.running()["network"]["identities"]["client"]
-
-
-def block_number(rpc: str) -> int:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}).encode()
-    request = urllib.request.Request(rpc, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return int(json.load(response)["result"], 16)
 
 
 def _options(request: dict) -> str:

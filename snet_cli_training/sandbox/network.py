@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-import urllib.request
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 from snet_cli_training.sandbox import chain, provision
 from snet_cli_training.sandbox.catalog import ECHO, PublishedService
 from snet_cli_training.sandbox.daemon_hook import DaemonConfig, DaemonHook, default_daemon_hook, start_daemon
+from snet_cli_training.sandbox.http_base import rpc_call
 from snet_cli_training.sandbox.processes import free_port, ready_line, start_server, stop_process
 from snet_cli_training.sandbox.provision import Identity, Network
 
@@ -170,24 +170,13 @@ class LocalNetwork:
             proto_files=self.service.proto_files, provider=self.service.provider,
             daemon_behaviour=self.daemon_behaviour)
 
-    def _rpc_call(self, method: str, params: list) -> Any:
-        request = urllib.request.Request(
-            self.rpc, json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
-                                  "params": params}).encode(),
-            {"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            reply = json.load(response)
-        if "error" in reply:
-            raise RuntimeError(reply["error"])
-        return reply["result"]
-
     def mine(self, blocks: int = 1) -> int:
         """Mine `blocks` empty blocks; return the new block number."""
-        return int(self._rpc_call("evm_mine", [blocks]), 16)
+        return int(rpc_call(self.rpc, "evm_mine", [blocks]), 16)
 
     def take_chain_request_counts(self) -> dict[str, int]:
         """JSON-RPC requests per method the chain answered since the last take."""
-        return self._rpc_call("test_takeRequestCounts", [])
+        return rpc_call(self.rpc, "test_takeRequestCounts", [])
 
     def fund_escrow(self, private_key: str, cogs: int) -> None:
         """Give the key's address `cogs` tokens (from the provider) and deposit them into its MPE escrow."""
@@ -204,7 +193,7 @@ class LocalNetwork:
         contracts.transact(w3, private_key, mpe.functions.deposit(cogs), gas=200_000)
 
     def block_number(self) -> int:
-        return int(self._rpc_call("eth_blockNumber", []), 16)
+        return int(rpc_call(self.rpc, "eth_blockNumber", []), 16)
 
     def web3(self) -> Any:
         from web3 import Web3
