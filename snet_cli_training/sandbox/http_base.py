@@ -7,6 +7,7 @@ import json
 import socket
 import urllib.request
 from collections.abc import Callable
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -26,6 +27,12 @@ class QuietHandler(BaseHTTPRequestHandler):
 
     def log_message(self, *_args: Any) -> None:
         pass
+
+    def send_body(self, code: int, body: bytes, content_type: str = "application/json") -> None:
+        """One whole response, head and body in a single write (see above: no stall on delayed ACKs)."""
+        head = (f"HTTP/1.1 {code} {HTTPStatus(code).phrase}\r\nContent-Type: {content_type}\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        self.wfile.write(head + body)
 
 
 def serve(handler: type[QuietHandler], port: int = 0, host: str = "127.0.0.1") -> ThreadingHTTPServer:

@@ -53,10 +53,7 @@ class _Handler(QuietHandler):
         return reply
 
     def _reply(self, payload: Any) -> None:
-        body = json.dumps(payload).encode()
-        head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n").encode()
-        self.wfile.write(head + body)
+        self.send_body(200, json.dumps(payload).encode())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
+from snet_cli_training.sandbox import http_base
 from snet_cli_training.sandbox.daemon.double import DaemonDouble
+from snet_cli_training.sandbox.http_base import QuietHandler
 
 
 def _control_handler(double: DaemonDouble) -> type:
-    class ControlHandler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *_args: Any) -> None:
-            pass
-
+    class ControlHandler(QuietHandler):
         def do_GET(self) -> None:
             routes = {
                 "/journal": lambda: list(double.payments.journal),
@@ -49,16 +46,12 @@ def _control_handler(double: DaemonDouble) -> type:
                 self._send(400, {"error": f"{type(exc).__name__}: {exc}"})
 
         def _send(self, code: int, payload: Any) -> None:
-            body = json.dumps(payload, default=lambda o: o.hex() if isinstance(o, bytes) else str(o)).encode()
-            head = (f"HTTP/1.1 {code} {'OK' if code == 200 else 'Error'}\r\nContent-Type: application/json\r\n"
-                    f"Content-Length: {len(body)}\r\n\r\n").encode()
-            self.wfile.write(head + body)
+            self.send_body(code, json.dumps(payload, default=lambda o: o.hex() if isinstance(o, bytes) else str(o)).encode())
 
     return ControlHandler
 
 
 def serve_control(double: DaemonDouble, port: int = 0) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", port), _control_handler(double))
-    server.daemon_threads = True
+    server = http_base.serve(_control_handler(double), port)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

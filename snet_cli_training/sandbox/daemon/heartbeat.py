@@ -47,15 +47,9 @@ def http_server(document: Callable[[], dict]) -> Callable[[socket.socket, tuple]
     class HeartbeatHandler(QuietHandler):
         def do_GET(self) -> None:
             if self.path.split("?", 1)[0] == "/heartbeat":
-                self._send(200, json.dumps(document()).encode())
+                self.send_body(200, json.dumps(document()).encode())
             else:
-                self._send(404, b"404 page not found\n")
-
-        def _send(self, code: int, body: bytes) -> None:
-            kind = "application/json" if code == 200 else "text/plain; charset=utf-8"
-            head = (f"HTTP/1.1 {code} {'OK' if code == 200 else 'Not Found'}\r\nContent-Type: {kind}\r\n"
-                    f"Content-Length: {len(body)}\r\n\r\n").encode()
-            self.wfile.write(head + body)
+                self.send_body(404, b"404 page not found\n", "text/plain; charset=utf-8")
 
     def serve(connection: socket.socket, peer: tuple) -> None:
         HeartbeatHandler(connection, peer, types.SimpleNamespace())

@@ -56,13 +56,8 @@ class _Handler(QuietHandler):
                 self.rfile.readline()
         return self.rfile.read(int(self.headers.get("Content-Length", 0)))
 
-    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-        head = (f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
-                f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n")
-        self.wfile.write(head.encode() + body)
-
     def _error(self, message: str) -> None:
-        self._send(500, json.dumps({"Message": message, "Code": 0, "Type": "error"}).encode())
+        self.send_body(500, json.dumps({"Message": message, "Code": 0, "Type": "error"}).encode())
 
     def do_POST(self) -> None:
         url = urlsplit(self.path)
@@ -80,9 +75,9 @@ class _Handler(QuietHandler):
             elif command == "add":
                 self._add(body, self.headers.get("Content-Type", ""), query)
             elif command == "cat":
-                self._send(200, self.store.cat(args[0]), "text/plain")
+                self.send_body(200, self.store.cat(args[0]), "text/plain")
             elif command == "block/get":
-                self._send(200, self.store.blocks[args[0].removeprefix("/ipfs/")],
+                self.send_body(200, self.store.blocks[args[0].removeprefix("/ipfs/")],
                            "text/plain")
             elif command == "block/stat":
                 block = self.store.blocks[args[0]]
@@ -90,7 +85,7 @@ class _Handler(QuietHandler):
             elif command in ("pin/add", "pin/rm"):
                 self._json({"Pins": args})
             else:
-                self._send(404, f"404 page not found: {command}".encode(), "text/plain")
+                self.send_body(404, f"404 page not found: {command}".encode(), "text/plain")
         except (KeyError, IndexError) as exc:
             self._error(f"merkledag: not found ({exc})")
 
@@ -98,7 +93,7 @@ class _Handler(QuietHandler):
     do_GET = do_POST
 
     def _json(self, payload: Any) -> None:
-        self._send(200, json.dumps(payload).encode())
+        self.send_body(200, json.dumps(payload).encode())
 
     def _add(self, body: bytes, content_type: str, query: dict[str, list[str]]) -> None:
         lines = []
@@ -112,7 +107,7 @@ class _Handler(QuietHandler):
             directory = self.store.add_directory(entries)
             lines.append({"Name": "", "Hash": directory.cid,
                           "Size": str(directory.cumulative_size)})
-        self._send(200, "".join(json.dumps(line) + "\n" for line in lines).encode())
+        self.send_body(200, "".join(json.dumps(line) + "\n" for line in lines).encode())
 
 
 def main(argv: list[str] | None = None) -> None:
