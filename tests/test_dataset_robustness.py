@@ -126,6 +126,35 @@ def test_a_negative_size_in_a_compressed_tar_is_corrupt_at_once(tmp_path):
     assert codes(path) == ["corrupt_archive"]
 
 
+@pytest.mark.parametrize("fmt", ["tar", "tar.gz"])
+def test_a_tar_cut_inside_a_members_data_is_corrupt_after_the_members_before(tmp_path, fmt):
+    import gzip
+
+    size = 3 << 20  # past one read chunk
+    whole = (tar_header(b"first.txt", 3) + tar_data(b"abc") + tar_header(b"big.txt", size)
+             + tar_data(bytes(size)) + bytes(2 * BLOCK))
+    cut = whole[:3 * BLOCK + size // 2]
+    pack = gzip.compress if fmt == "tar.gz" else bytes
+    assert codes(write(tmp_path / f"whole.{fmt}", pack(whole))) == []
+    with time_bound(10):
+        report = check_dataset(str(write(tmp_path / f"cut.{fmt}", pack(cut))), MethodLimits())
+    assert [violation.code for violation in report.violations] == ["corrupt_archive"]
+    assert "unexpected end of data" in report.violations[0].message and report.files == 2
+
+
+def test_a_plain_tars_member_data_is_passed_over_unread(tmp_path):
+    """A 64 GiB member (a sparse file here): its header is read, its data is not (reading it would take minutes)."""
+    size = 64 << 30
+    path = tmp_path / "huge.tar"
+    with open(path, "wb") as out:
+        out.write(tar_header(b"huge.bin", base256(size)))
+        out.seek(BLOCK + size)
+        out.write(tar_header(b"after.txt", 3) + tar_data(b"abc") + bytes(2 * BLOCK))
+    with time_bound(10):
+        report = check_dataset(str(path), MethodLimits())
+    assert (report.files, report.total_uncompressed_bytes) == (2, size + 3)
+
+
 def test_a_huge_pax_header_is_refused_before_it_is_read(tmp_path):
     path = write(tmp_path / "h.tar", tar_header(b"././@PaxHeader", 1 << 40, b"x") + bytes(BLOCK))
     assert codes(path) == ["corrupt_archive"]

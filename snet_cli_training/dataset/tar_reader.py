@@ -9,6 +9,8 @@ extracting. A header that is not valid, a negative size, or data cut short is Co
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -33,7 +35,12 @@ def tar_batches(path: str, fmt: str) -> Iterator[Batch]:
     """The entries of the FMT archive at PATH (tar, tar.gz, tar.bz2, tar.xz), in archive order."""
     try:
         with open(path, "rb", buffering=0) as raw:
-            chunks = _raw_chunks(raw) if fmt == "tar" else decompressed(raw, fmt)
+            if fmt != "tar":
+                chunks = decompressed(raw, fmt)
+            elif stat.S_ISREG(os.fstat(raw.fileno()).st_mode):
+                chunks = _FileChunks(raw)
+            else:
+                chunks = _raw_chunks(raw)
             yield from _TarStream(chunks, fmt).batches()
     except ERRORS as exc:
         raise CorruptArchive(f"unreadable {fmt} archive: {exc}") from exc
@@ -47,6 +54,31 @@ def is_tar_header(block: bytes) -> bool:
 def _raw_chunks(raw: BinaryIO) -> Iterator[bytes]:
     while chunk := raw.read(CHUNK):
         yield chunk
+
+
+class _FileChunks:
+    """A plain tar file's bytes in chunks, whose member data can be passed over by seeking instead of reading."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._size = os.fstat(raw.fileno()).st_size
+
+    def __iter__(self) -> _FileChunks:
+        return self
+
+    def __next__(self) -> bytes:
+        chunk = self._raw.read(CHUNK)
+        if not chunk:
+            raise StopIteration
+        return chunk
+
+    def skip(self, size: int) -> bool:
+        """Move SIZE bytes forward; False (and no move) when the file ends before that."""
+        target = self._raw.tell() + size
+        if target > self._size:
+            return False
+        self._raw.seek(target)
+        return True
 
 
 class _InvalidField(Exception):
@@ -106,6 +138,7 @@ class _TarStream:
         self._position = 0
         self.offset = 0  # of the byte at _position, from the start of the tar stream
         self._data_to_skip = 0  # the data of the member last returned
+        self._seek_past = getattr(chunks, "skip", None)  # a plain tar file's: data passed over unread
         self._global: dict[str, str] = {}
 
     def _read(self, size: int) -> bytes:
@@ -133,6 +166,12 @@ class _TarStream:
                 return
             self.offset += available
             size -= available
+            if self._seek_past is not None:
+                if not self._seek_past(size):
+                    raise CorruptArchive(f"{self._unreadable}: unexpected end of data")
+                self.offset += size
+                self._buffer, self._position = b"", 0
+                return
             self._buffer, self._position = next(self._chunks, b""), 0
             if not self._buffer:
                 raise CorruptArchive(f"{self._unreadable}: unexpected end of data")
