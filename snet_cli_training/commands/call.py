@@ -27,8 +27,7 @@ def call(inv: Invocation) -> Outcome:
     with Context(inv) as ctx:
         known = ctx.known_model(str(inv.where.model_id))
         daemon = ctx.daemon(known.location.endpoint)
-        model = daemon.get_model(known.model_id)
-        ctx.remember(known.location, [model])
+        model = ctx.confirm_model(known)
         if model.status != "READY_TO_USE":
             raise errors.UserInputError(f"model {known.model_id} is {model.status}, not READY_TO_USE: "
                                         "it cannot be used yet; nothing was paid")

@@ -147,13 +147,22 @@ class Context:
             return dataclasses.replace(stored, location=dataclasses.replace(stored.location, endpoint=where.endpoint))
         return stored
 
+    def confirm_model(self, known: StoredModel) -> Model:
+        """get_model on the model's daemon, before anything is paid (the answer must be for that model), remembered."""
+        model = self.daemon(known.location.endpoint).get_model(known.model_id)
+        if model.model_id != known.model_id:
+            raise errors.DaemonError(f"the daemon at {known.location.endpoint} answered for model {model.model_id!r} "
+                                     f"when asked for {known.model_id}: nothing was paid",
+                                     endpoint=known.location.endpoint)
+        self.remember(known.location, [model])
+        return model
+
     def model_with_method(self, model_id: str) -> StoredModel:
         """The known model with its service and method, asked from its daemon when the store does not have them."""
         known = self.known_model(model_id)
         if known.grpc_service_name and known.grpc_method_name:
             return known
-        model = self.daemon(known.location.endpoint).get_model(model_id)
-        self.remember(known.location, [model])
+        model = self.confirm_model(known)
         return dataclasses.replace(known, grpc_service_name=model.grpc_service_name,
                                    grpc_method_name=model.grpc_method_name, status=model.status, name=model.name)
 

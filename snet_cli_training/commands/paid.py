@@ -144,7 +144,7 @@ def upload(inv: Invocation) -> Outcome:
             work = Work("upload_and_validate", known.model_id, f"sha256:{source.digest()}")
             found, mode = preflight.upload_mode(ctx, known, inv.upload_mode)
             preflight.warn_if_large(console, source.file_size, known.model_id)
-            model = preflight.confirm_model(ctx, known)
+            model = ctx.confirm_model(known)
             price = daemon.validate_model_price(known.model_id)
             sender = UploadSender(console, daemon, source, mode, found.behaviour)
             outcome = _training_result(ctx, known, work, price, sender, says=f"validating {source.file_name}",
@@ -164,7 +164,7 @@ def validate(inv: Invocation) -> Outcome:
     with Context(inv) as ctx:
         known = ctx.known_model(str(inv.where.model_id))
         daemon = ctx.daemon(known.location.endpoint)
-        model = preflight.confirm_model(ctx, known)
+        model = ctx.confirm_model(known)
         price = daemon.validate_model_price(known.model_id, link)
         return _training_result(ctx, known, Work("validate_model", known.model_id, f"link:{link}"), price,
                                 lambda metadata: daemon.validate_model(known.model_id, link, payment_metadata=metadata),
@@ -177,8 +177,7 @@ def train(inv: Invocation) -> Outcome:
     with Context(inv) as ctx:
         known = ctx.known_model(str(inv.where.model_id))
         daemon = ctx.daemon(known.location.endpoint)
-        model = daemon.get_model(known.model_id)
-        ctx.remember(known.location, [model])
+        model = ctx.confirm_model(known)
         signer = ctx.signer.address
         if model.created_by_address.lower() != signer.lower():
             raise errors.AccessDenied(f"only the model's creator ({model.created_by_address}) can train model "

@@ -17,7 +17,6 @@ from snet_cli_training.constants import LARGE_UPLOAD_BYTES
 from snet_cli_training.daemon import heartbeat_cache
 from snet_cli_training.daemon.behaviour import HeartbeatFacts, UploadBehaviour, judge, upload_refusal
 from snet_cli_training.daemon.probe import ProbeResult, probe_upload
-from snet_cli_training.daemon.replies import Model
 from snet_cli_training.store import StoredModel
 
 
@@ -60,16 +59,6 @@ def upload_mode(ctx: Context, known: StoredModel, requested: str) -> tuple[Finge
         ctx.console.warn(f"--upload-mode plain on {behaviour.describe()}: the dataset may arrive without its first "
                          "message and still be paid for")
     return found, requested
-
-
-def confirm_model(ctx: Context, known: StoredModel) -> Model:
-    """get_model on the daemon that will be paid, right before paying; the same id goes in the header and the body."""
-    model = ctx.daemon(known.location.endpoint).get_model(known.model_id)
-    if model.model_id != known.model_id:
-        raise errors.DaemonError(f"the daemon at {known.location.endpoint} answered for model {model.model_id!r} when "
-                                 f"asked for {known.model_id}: nothing was paid", endpoint=known.location.endpoint)
-    ctx.remember(known.location, [model])
-    return model
 
 
 def warn_if_large(console: Console, size_bytes: int, model_id: str) -> None:
