@@ -150,7 +150,7 @@ class Examination:
         model = daemon.get_model(model_id)
         self.ctx.remember(self.group.location, [model])
         prices: dict[str, int] = {}
-        if model.created_by_address.lower() == self.ctx.signer.address.lower():
+        if model.created_by(self.ctx.signer.address):
             # Asking a price is free; the daemon stores it for the next payment.
             prices = {"validate_model": daemon.validate_model_price(model_id), "train_model": daemon.train_model_price(model_id)}
         self.needs.update(prices)

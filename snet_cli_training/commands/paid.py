@@ -179,7 +179,7 @@ def train(inv: Invocation) -> Outcome:
         daemon = ctx.daemon(known.location.endpoint)
         model = ctx.confirm_model(known)
         signer = ctx.signer.address
-        if model.created_by_address.lower() != signer.lower():
+        if not model.created_by(signer):
             raise errors.AccessDenied(f"only the model's creator ({model.created_by_address}) can train model "
                                       f"{known.model_id}; you are {address(signer)}: nothing was paid")
         if model.status != "VALIDATED":

@@ -45,6 +45,10 @@ class Model:
                    updated_by_address=render.address(response.updated_by_address),
                    created_date=response.created_date, updated_date=response.updated_date)
 
+    def created_by(self, address: str) -> bool:
+        """Whether ADDRESS (in any case) created the model."""
+        return self.created_by_address.lower() == address.lower()
+
     def to_dict(self, location: Location) -> dict:
         """The model's JSON object (docs/commands.md#json-shapes), with where it lives."""
         return {

@@ -58,7 +58,7 @@ def model_check(model: Model, signer: str, prices: Mapping[str, int]) -> Check:
     if model.status == "ERRORED":
         return warn("model", said, f"the last validation or training failed: upload a dataset again "
                     f"(`snet training upload {model.model_id} PATH`) or ask the provider why")
-    if model.created_by_address.lower() != signer.lower():
+    if not model.created_by(signer):
         return warn("model", f"{said}; created by {model.created_by_address}, not by you",
                     "only the creator can upload, validate or train it; you can call it once READY_TO_USE")
     step = NEXT_STEPS.get(model.status, "")
