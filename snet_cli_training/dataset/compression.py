@@ -1,4 +1,4 @@
-"""The compressed tar formats (gzip, bzip2, xz): their magic bytes, and their content as a stream of chunks.
+"""The compressed tar formats (gzip, bzip2, xz): their magic bytes, and their content (or a plain tar's) as chunks.
 
 Concatenated streams and what may follow a stream are handled as the command-line tools
 accept them: gzip skips zero bytes, xz takes zero padding in multiples of four bytes and
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import bz2
 import lzma
+import os
+import stat
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, NamedTuple
@@ -116,3 +118,43 @@ def decompressed_head(raw: BinaryIO, fmt: str, size: int) -> bytes:
     except (CorruptArchive, *ERRORS):
         return b""
     return head[:size]
+
+
+def tar_chunks(raw: BinaryIO, fmt: str) -> Iterator[bytes]:
+    """The tar bytes of RAW in chunks: decompressed for tar.gz, tar.bz2 and tar.xz; a plain tar file's own bytes,
+    which can pass over member data by seeking (`skip`); a plain tar from a pipe, read through."""
+    if fmt != "tar":
+        return decompressed(raw, fmt)
+    if stat.S_ISREG(os.fstat(raw.fileno()).st_mode):
+        return _FileChunks(raw)
+    return _raw_chunks(raw)
+
+
+def _raw_chunks(raw: BinaryIO) -> Iterator[bytes]:
+    while chunk := raw.read(CHUNK):
+        yield chunk
+
+
+class _FileChunks:
+    """A plain tar file's bytes in chunks, whose member data can be passed over by seeking instead of reading."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._size = os.fstat(raw.fileno()).st_size
+
+    def __iter__(self) -> _FileChunks:
+        return self
+
+    def __next__(self) -> bytes:
+        chunk = self._raw.read(CHUNK)
+        if not chunk:
+            raise StopIteration
+        return chunk
+
+    def skip(self, size: int) -> bool:
+        """Move SIZE bytes forward; False (and no move) when the file ends before that."""
+        target = self._raw.tell() + size
+        if target > self._size:
+            return False
+        self._raw.seek(target)
+        return True

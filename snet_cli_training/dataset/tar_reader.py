@@ -9,12 +9,9 @@ extracting. A header that is not valid, a negative size, or data cut short is Co
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Iterator
-from typing import BinaryIO
 
-from snet_cli_training.dataset.compression import CHUNK, ERRORS, decompressed
+from snet_cli_training.dataset.compression import ERRORS, tar_chunks
 from snet_cli_training.dataset.entries import DIRECTORY, FILE, HARDLINK, OTHER, SYMLINK, Batch, CorruptArchive
 
 BLOCK = 512
@@ -35,13 +32,7 @@ def tar_batches(path: str, fmt: str) -> Iterator[Batch]:
     """The entries of the FMT archive at PATH (tar, tar.gz, tar.bz2, tar.xz), in archive order."""
     try:
         with open(path, "rb", buffering=0) as raw:
-            if fmt != "tar":
-                chunks = decompressed(raw, fmt)
-            elif stat.S_ISREG(os.fstat(raw.fileno()).st_mode):
-                chunks = _FileChunks(raw)
-            else:
-                chunks = _raw_chunks(raw)
-            yield from _TarStream(chunks, fmt).batches()
+            yield from _TarStream(tar_chunks(raw, fmt), fmt).batches()
     except ERRORS as exc:
         raise CorruptArchive(f"unreadable {fmt} archive: {exc}") from exc
 
@@ -49,36 +40,6 @@ def tar_batches(path: str, fmt: str) -> Iterator[Batch]:
 def is_tar_header(block: bytes) -> bool:
     """Whether BLOCK is a tar header: the ustar magic, or (old v7 archives have none) a valid checksum."""
     return block[257:262] == b"ustar" or _problem(block) is None
-
-
-def _raw_chunks(raw: BinaryIO) -> Iterator[bytes]:
-    while chunk := raw.read(CHUNK):
-        yield chunk
-
-
-class _FileChunks:
-    """A plain tar file's bytes in chunks, whose member data can be passed over by seeking instead of reading."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self._raw = raw
-        self._size = os.fstat(raw.fileno()).st_size
-
-    def __iter__(self) -> _FileChunks:
-        return self
-
-    def __next__(self) -> bytes:
-        chunk = self._raw.read(CHUNK)
-        if not chunk:
-            raise StopIteration
-        return chunk
-
-    def skip(self, size: int) -> bool:
-        """Move SIZE bytes forward; False (and no move) when the file ends before that."""
-        target = self._raw.tell() + size
-        if target > self._size:
-            return False
-        self._raw.seek(target)
-        return True
 
 
 class _InvalidField(Exception):
